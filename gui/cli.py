@@ -1,0 +1,5 @@
+"""``vpt gui``."""
+
+
+def register(commands) -> None:
+    return None

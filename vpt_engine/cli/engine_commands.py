@@ -1,0 +1,207 @@
+"""``vpt train``, ``vpt eval`` and ``vpt predict``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .common import (ProgressBar, add_backbone_options, add_weights_options, backbone_config_from_args,
+                     format_seconds, print_json, say)
+
+INIT_CHOICES = ("auto", "random", "sample", "mean_pool", "max_pool", "kmeans")
+
+
+def register(commands) -> None:
+    _register_train(commands)
+    _register_eval(commands)
+    _register_predict(commands)
+
+
+def _register_train(commands) -> None:
+    parser = commands.add_parser("train", help="train a task pack from a folder of class sub-folders",
+                                 description="Train prompts and a linear head on DATA_DIR/<class>/*.jpg.")
+    parser.add_argument("data_dir", metavar="DATA_DIR")
+    add_backbone_options(parser)
+    parser.add_argument("--out", required=True, metavar="TASK.vptask", help="task pack to write")
+    parser.add_argument("--name", help="task name (default: the file name)")
+    prompts = parser.add_argument_group("prompts")
+    prompts.add_argument("--prompts", default="10", metavar="N|auto", help="prompt tokens per layer (default 10)")
+    prompts.add_argument("--depth", choices=("deep", "shallow"), default="deep")
+    prompts.add_argument("--init", choices=INIT_CHOICES, default="mean_pool",
+                         help="prompt initialisation (default mean_pool; auto picks by cross-validation)")
+    prompts.add_argument("--head-init", choices=("normal", "class_mean"), default="class_mean")
+    prompts.add_argument("--auto-budget", type=float, default=None, metavar="SECONDS",
+                         help="time budget for --init auto / --prompts auto")
+    training = parser.add_argument_group("training")
+    training.add_argument("--epochs", type=int, default=30)
+    training.add_argument("--batch-size", type=int, default=16)
+    training.add_argument("--lr", type=float, default=5e-3, help="learning rate (default 5e-3)")
+    training.add_argument("--val-split", type=float, default=0.0, metavar="FRACTION",
+                          help="hold out this fraction per class for validation and early stopping")
+    training.add_argument("--no-augment", action="store_true", help="switch augmentations off")
+    training.add_argument("--seed", type=int, default=0)
+    training.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON document on stdout")
+    parser.set_defaults(handler=run_train)
+
+
+def _register_eval(commands) -> None:
+    parser = commands.add_parser("eval", help="accuracy of a task pack on a labelled folder")
+    parser.add_argument("task", metavar="TASK.vptask")
+    parser.add_argument("data_dir", metavar="DATA_DIR")
+    add_weights_options(parser)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--json", action="store_true")
+    parser.set_defaults(handler=run_eval)
+
+
+def _register_predict(commands) -> None:
+    parser = commands.add_parser("predict", help="label and confidence for image files")
+    parser.add_argument("task", metavar="TASK.vptask")
+    parser.add_argument("images", nargs="+", metavar="IMAGE")
+    add_weights_options(parser)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--json", action="store_true")
+    parser.set_defaults(handler=run_predict)
+
+
+def build_train_settings(args: argparse.Namespace):
+    """PromptConfig, TrainConfig and optional AutoSelectConfig from command-line arguments."""
+    from ..augment import AugmentConfig
+    from ..errors import ConfigError
+    from ..prompts import PromptConfig
+    from ..training import TrainConfig
+
+    auto_prompts = args.prompts == "auto"
+    try:
+        num_prompts = 10 if auto_prompts else int(args.prompts)
+    except ValueError:
+        raise ConfigError(f"--prompts must be a whole number or 'auto', got {args.prompts!r}") from None
+    auto_init = args.init == "auto"
+    prompt_config = PromptConfig(num_prompts=num_prompts, depth=args.depth,
+                                 init="mean_pool" if auto_init else args.init, head_init=args.head_init)
+    train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
+                               val_fraction=args.val_split, seed=args.seed, device=args.device,
+                               augment=AugmentConfig(enabled=not args.no_augment))
+    auto = None
+    if auto_init or auto_prompts:
+        from ..autoselect import AutoSelectConfig
+
+        auto = AutoSelectConfig(choose_init=auto_init, choose_prompts=auto_prompts, time_budget_s=args.auto_budget)
+    return prompt_config, train_config, auto
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from ..taskpack import save_task
+
+    prompt_config, train_config, auto = build_train_settings(args)
+    bar = ProgressBar()
+    backbone, data = load_dataset_with_progress(args.data_dir, backbone_config_from_args(args), bar)
+    result = consume_training(backbone, data, prompt_config, train_config, bar, auto=auto)
+    if result is None:
+        say("training cancelled; nothing was written")
+        return 130
+    extra = {"auto_selection": result.auto_report} if result.auto_report else {}
+    path = save_task(result, backbone, args.out, name=args.name or Path(args.out).stem, extra=extra)
+    summary = {"task": str(path), "classes": result.classes, "metrics": result.metrics,
+               "prompt": result.prompt_config.to_dict(), "size_bytes": path.stat().st_size}
+    if args.json:
+        print_json(summary)
+    else:
+        m = result.metrics
+        val = f", validation accuracy {m['val_accuracy']:.3f}" if m.get("val_accuracy") is not None else ""
+        say(f"wrote {path} ({path.stat().st_size / 1024:.0f} KB): train accuracy {m['train_accuracy']:.3f}{val}, "
+            f"{m['epochs_run']} epochs in {format_seconds(m['train_seconds'])}")
+    return 0
+
+
+def load_dataset_with_progress(data_dir: str, backbone_config, bar: ProgressBar, classes=None):
+    """(Backbone, LoadedImages) for DATA_DIR, reporting counts, weight loading and skipped files."""
+    from ..backbone import load_backbone
+    from ..dataset import load_images, scan_image_folder
+
+    index = scan_image_folder(data_dir, classes)
+    say(f"{len(index.files)} images in {len(index.classes)} classes: "
+        + ", ".join(f"{name} {count}" for name, count in index.counts().items()), bar.quiet)
+    backbone = load_backbone(backbone_config)
+    for line in (backbone.report.lines() if backbone.report else []):
+        say(line, bar.quiet)
+    if backbone_config.random_init:
+        say("warning: the backbone has random weights; accuracy says nothing about real use", bar.quiet)
+    images = load_images(index, backbone.preprocess, require_every_class=classes is None,
+                         on_progress=lambda done, total: bar.update(done / total, f"reading images {done}/{total}"))
+    bar.close()
+    return backbone, images
+
+
+def consume_training(backbone, data, prompt_config, train_config, bar: ProgressBar, auto=None):
+    """Drive the training generator with a progress bar; None when cancelled."""
+    from .. import events as ev
+    from ..training import train
+
+    result = None
+    try:
+        for event in train(backbone, data, prompt_config, train_config, auto=auto):
+            if isinstance(event, ev.TrainStep):
+                bar.update(event.step / event.total_steps,
+                           f"epoch {event.epoch}/{event.epochs} loss {event.loss:.3f} "
+                           f"ETA {format_seconds(event.eta_seconds)}")
+            elif isinstance(event, ev.Progress):
+                bar.update(event.done / max(1, event.total), f"{event.phase} {event.done}/{event.total}")
+            elif isinstance(event, ev.PhaseStarted):
+                bar.line(f"{event.phase}: {event.message}")
+            elif isinstance(event, ev.Notice):
+                bar.line(f"note: {event.message}")
+            elif isinstance(event, ev.EpochEnd) and event.val_accuracy is not None:
+                bar.line(f"epoch {event.epoch}: train acc {event.train_accuracy:.3f}, "
+                         f"val acc {event.val_accuracy:.3f}")
+            elif isinstance(event, ev.Finished):
+                result = event.result
+            elif isinstance(event, ev.Cancelled):
+                return None
+    finally:
+        bar.close()
+    return result
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from ..dataset import load_images, scan_image_folder
+    from ..inference import evaluate
+    from ..metrics import format_confusion
+    from ..taskpack import load_task
+
+    task = load_task(args.task, weights=args.weights, device=args.device)
+    index = scan_image_folder(args.data_dir, task.pack.classes)
+    bar = ProgressBar(quiet=args.json)
+    data = load_images(index, task.backbone.preprocess, require_every_class=False,
+                       on_progress=lambda done, total: bar.update(done / total, f"reading images {done}/{total}"))
+    bar.close()
+    report = evaluate(task, data, args.batch_size)
+    document = {"task": str(args.task), **report.to_dict(), "skipped": [str(p) for p, _ in data.skipped]}
+    if args.json:
+        print_json(document)
+        return 0
+    print(f"accuracy {report.accuracy:.4f} on {report.total} images "
+          f"(balanced accuracy {report.balanced_accuracy:.4f})")
+    for name, value in report.per_class_accuracy.items():
+        print(f"  {name:<20} {'n/a' if value is None else f'{value:.4f}'}")
+    print(format_confusion(report))
+    for path, reason in data.skipped:
+        print(f"skipped: {reason}", file=sys.stderr)
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from ..inference import predict_files
+    from ..taskpack import load_task
+
+    task = load_task(args.task, weights=args.weights, device=args.device)
+    predictions = predict_files(task, args.images)
+    if args.json:
+        print_json({"task": str(args.task), "predictions": [p.to_dict() for p in predictions]})
+    else:
+        for p in predictions:
+            print(f"{p.path}\t{p.label}\t{p.confidence:.4f}" if p.error is None else f"{p.path}\tERROR\t{p.error}")
+    return 0 if all(p.error is None for p in predictions) else 1

@@ -1,0 +1,123 @@
+"""Image-folder datasets: one sub-folder per class.
+
+Scanning is cheap; decoding happens once, into memory, already resized to the
+backbone's evaluation scale (few-shot sets are small). Unreadable files are
+skipped and reported by name; a class left without images is an error.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from .errors import DatasetError, ImageReadError
+from .images import is_image_file, read_image_rgb
+from .preprocess import PreprocessSpec
+
+
+@dataclass
+class ImageFolderIndex:
+    root: Path
+    classes: list[str]
+    files: list[tuple[Path, int]]
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(self.classes, 0)
+        for _, label in self.files:
+            counts[self.classes[label]] += 1
+        return counts
+
+
+@dataclass
+class LoadedImages:
+    """Decoded images after ``PreprocessSpec.resize``: evaluation only has to crop and normalise."""
+
+    classes: list[str]
+    images: list[np.ndarray]
+    labels: np.ndarray
+    paths: list[Path]
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def subset(self, indices: Sequence[int]) -> "LoadedImages":
+        return LoadedImages(self.classes, [self.images[i] for i in indices], self.labels[list(indices)],
+                            [self.paths[i] for i in indices])
+
+    def counts(self) -> dict[str, int]:
+        return {name: int((self.labels == label).sum()) for label, name in enumerate(self.classes)}
+
+
+def scan_image_folder(root: str | os.PathLike, classes: Sequence[str] | None = None) -> ImageFolderIndex:
+    """List ``root/<class>/*`` images. ``classes`` fixes names and order (e.g. from a task pack)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(f"dataset folder not found: {root}")
+    folders = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if classes is None:
+        classes = folders
+        if len(classes) < 2:
+            raise DatasetError(f"{root}: needs at least two class folders (one folder per class), found {folders}")
+    else:
+        unknown = sorted(set(folders) - set(classes))
+        if unknown:
+            raise DatasetError(f"{root}: folders {unknown} are not classes of this task ({list(classes)})")
+    files = []
+    for label, name in enumerate(classes):
+        folder = root / name
+        if folder.is_dir():
+            files += [(p, label) for p in sorted(folder.rglob("*")) if p.is_file() and is_image_file(p)]
+    return ImageFolderIndex(root, list(classes), files)
+
+
+def load_images(index: ImageFolderIndex, spec: PreprocessSpec, *, require_every_class: bool = True,
+                on_progress: Callable[[int, int], None] | None = None) -> LoadedImages:
+    """Decode every file; unreadable ones are skipped and listed in ``skipped``."""
+    images, labels, paths, skipped = [], [], [], []
+    for count, (path, label) in enumerate(index.files, start=1):
+        try:
+            images.append(spec.resize(read_image_rgb(path)))
+            labels.append(label)
+            paths.append(path)
+        except ImageReadError as error:
+            skipped.append((path, str(error)))
+        if on_progress:
+            on_progress(count, len(index.files))
+    loaded = LoadedImages(index.classes, images, np.asarray(labels, dtype=np.int64), paths, skipped)
+    empty = [name for name, n in loaded.counts().items() if n == 0]
+    if require_every_class and empty:
+        detail = f" ({len(skipped)} unreadable files skipped)" if skipped else ""
+        raise DatasetError(f"{index.root}: no usable images in class folder(s) {', '.join(empty)}{detail}")
+    if not images:
+        raise DatasetError(f"{index.root}: no usable images found")
+    return loaded
+
+
+def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """Per class, ``fraction`` of the images (rounded down, at least one left for training) go to validation."""
+    rng = np.random.default_rng(seed)
+    train, val = [], []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        rng.shuffle(members)
+        n_val = min(int(len(members) * fraction), len(members) - 1)
+        val += members[:n_val].tolist()
+        train += members[n_val:].tolist()
+    return sorted(train), sorted(val)
+
+
+def eval_batches(images: Iterable[np.ndarray], spec: PreprocessSpec, batch_size: int):
+    """Yield float32 NCHW batches of centre-cropped, normalised images (already ``spec.resize``d)."""
+    batch = []
+    for image in images:
+        batch.append(spec.normalize(spec.crop(image)))
+        if len(batch) == batch_size:
+            yield np.stack(batch)
+            batch = []
+    if batch:
+        yield np.stack(batch)

@@ -1,0 +1,232 @@
+"""The task pack file format (``.vptask``), readable without torch.
+
+A task pack is a safetensors file holding only the trained tensors
+
+* ``prompts``      float32 ``[L, P, D]`` (L = depth for deep prompts, 1 for shallow)
+* ``head.weight``  float32 ``[C, D]``
+* ``head.bias``    float32 ``[C]``
+
+and one JSON document under the metadata key ``vptask``: class names, the
+backbone fingerprint, prompt configuration, preprocessing, training settings
+and metrics, library version and creation time. Training writes it; the station
+runtime reads it with safetensors' numpy API.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from . import __version__
+from .atomicio import atomic_path
+from .errors import IncompatibleTaskError, TaskPackError
+
+PACK_SUFFIX = ".vptask"
+FORMAT_NAME = "vptask"
+FORMAT_VERSION = 1
+METADATA_KEY = "vptask"
+TENSOR_NAMES = ("prompts", "head.weight", "head.bias")
+
+
+@dataclass(frozen=True)
+class BackboneFingerprint:
+    """What a task pack needs to find again: the same architecture with the same weights."""
+
+    timm_name: str
+    model_kwargs: Mapping[str, Any]
+    weights_sha256: str
+    embed_dim: int
+    depth: int
+    num_prefix_tokens: int
+    num_patches: int
+    patch_size: tuple[int, int]
+    global_pool: str
+    timm_version: str = ""
+    weights_source: str = ""
+
+    # Fields that must agree for prompts and head to mean the same thing.
+    _MUST_MATCH = ("timm_name", "model_kwargs", "weights_sha256", "embed_dim", "depth",
+                   "num_prefix_tokens", "num_patches", "patch_size", "global_pool")
+
+    def to_dict(self) -> dict[str, Any]:
+        document = asdict(self)
+        document["model_kwargs"] = dict(self.model_kwargs)
+        document["patch_size"] = list(self.patch_size)
+        return document
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> "BackboneFingerprint":
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in document.items() if k in known}
+        values["patch_size"] = tuple(values.get("patch_size", ()))
+        values["model_kwargs"] = dict(values.get("model_kwargs", {}))
+        return cls(**values)
+
+    def differences(self, other: "BackboneFingerprint") -> list[str]:
+        """Human-readable list of what differs in the fields that matter."""
+        out = []
+        for name in self._MUST_MATCH:
+            mine, theirs = _normalise(getattr(self, name)), _normalise(getattr(other, name))
+            if mine != theirs:
+                if name == "weights_sha256":
+                    out.append(f"weights differ (sha256 {mine[:12]}... vs {theirs[:12]}...)")
+                else:
+                    out.append(f"{name}: {mine!r} vs {theirs!r}")
+        return out
+
+    def describe(self) -> str:
+        kwargs = ", ".join(f"{k}={v}" for k, v in sorted(self.model_kwargs.items()))
+        return f"{self.timm_name}({kwargs}) weights {self.weights_sha256[:12]}"
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, _normalise(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_normalise(v) for v in value)
+    return value
+
+
+@dataclass
+class TaskPackData:
+    """A task pack in memory: numpy tensors plus the JSON description."""
+
+    prompts: np.ndarray
+    head_weight: np.ndarray
+    head_bias: np.ndarray
+    classes: list[str]
+    backbone: BackboneFingerprint
+    prompt_config: dict[str, Any]
+    preprocess: dict[str, Any]
+    name: str = ""
+    training: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    created: str = ""
+    library_version: str = __version__
+
+    def __post_init__(self) -> None:
+        self.prompts = np.ascontiguousarray(self.prompts, dtype=np.float32)
+        self.head_weight = np.ascontiguousarray(self.head_weight, dtype=np.float32)
+        self.head_bias = np.ascontiguousarray(self.head_bias, dtype=np.float32)
+        self.validate()
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def prompt_shape(self) -> tuple[int, int, int]:
+        return tuple(self.prompts.shape)
+
+    def validate(self, source: str = "task pack") -> None:
+        if self.prompts.ndim != 3:
+            raise TaskPackError(f"{source}: prompts must be [layers, P, D], got shape {self.prompts.shape}")
+        layers, _, dim = self.prompts.shape
+        if dim != self.backbone.embed_dim:
+            raise TaskPackError(f"{source}: prompt width {dim} does not match embed_dim {self.backbone.embed_dim}")
+        if layers not in (1, self.backbone.depth):
+            raise TaskPackError(f"{source}: {layers} prompt layers for a {self.backbone.depth}-block backbone")
+        if self.head_weight.shape != (len(self.classes), dim) or self.head_bias.shape != (len(self.classes),):
+            raise TaskPackError(
+                f"{source}: head shape {self.head_weight.shape}/{self.head_bias.shape} does not fit "
+                f"{len(self.classes)} classes of width {dim}")
+        if len(self.classes) < 2 or len(set(self.classes)) != len(self.classes):
+            raise TaskPackError(f"{source}: needs at least two distinct class names, got {self.classes}")
+        for name, array in (("prompts", self.prompts), ("head.weight", self.head_weight), ("head.bias", self.head_bias)):
+            if not np.all(np.isfinite(array)):
+                raise TaskPackError(f"{source}: {name} contains NaN or infinite values")
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "name": self.name,
+            "created": self.created or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "library": {"name": "vpt-toolkit", "version": self.library_version},
+            "classes": list(self.classes),
+            "backbone": self.backbone.to_dict(),
+            "prompt": dict(self.prompt_config),
+            "preprocess": dict(self.preprocess),
+            "training": dict(self.training),
+            "metrics": dict(self.metrics),
+            "extra": dict(self.extra),
+        }
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write atomically; the target is replaced only once the file is complete."""
+        from safetensors.numpy import save_file
+
+        tensors = {"prompts": self.prompts, "head.weight": self.head_weight, "head.bias": self.head_bias}
+        metadata = self.metadata()
+        self.created = metadata["created"]
+        with atomic_path(path) as tmp:
+            save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(metadata, ensure_ascii=False)})
+        return Path(path)
+
+    def check_compatible(self, fingerprint: BackboneFingerprint, prompt_shape: tuple[int, ...] | None = None,
+                         source: str = "task pack") -> None:
+        """Refuse a pack for another backbone, weights or prompt shape, saying what differs."""
+        problems = self.backbone.differences(fingerprint)
+        if prompt_shape is not None and tuple(prompt_shape) != self.prompt_shape:
+            problems.append(f"prompt shape {list(self.prompt_shape)} vs {list(prompt_shape)}")
+        if problems:
+            raise IncompatibleTaskError(
+                f"{source} was made for {self.backbone.describe()}, not {fingerprint.describe()}: "
+                + "; ".join(problems))
+
+
+def read_task_pack(path: str | os.PathLike) -> TaskPackData:
+    """Read and validate a ``.vptask`` file with numpy only."""
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise TaskPackError(f"{path}: task pack not found")
+    try:
+        with safe_open(str(path), framework="numpy") as handle:
+            metadata = handle.metadata() or {}
+            tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+    except TaskPackError:
+        raise
+    except Exception as error:  # safetensors raises its own error types for damaged headers
+        raise TaskPackError(f"{path}: not a readable task pack ({error})") from error
+    return _pack_from_parts(path, metadata, tensors)
+
+
+def _pack_from_parts(path: Path, metadata: Mapping[str, str], tensors: Mapping[str, np.ndarray]) -> TaskPackData:
+    if METADATA_KEY not in metadata:
+        raise TaskPackError(f"{path}: a safetensors file, but not a task pack (no '{METADATA_KEY}' metadata)")
+    try:
+        document = json.loads(metadata[METADATA_KEY])
+    except json.JSONDecodeError as error:
+        raise TaskPackError(f"{path}: task pack description is damaged ({error})") from error
+    if document.get("format") != FORMAT_NAME:
+        raise TaskPackError(f"{path}: unknown format {document.get('format')!r}")
+    if int(document.get("format_version", 0)) > FORMAT_VERSION:
+        raise TaskPackError(
+            f"{path}: written by a newer version (format {document['format_version']}); please upgrade vpt-toolkit")
+    missing = [name for name in TENSOR_NAMES if name not in tensors]
+    if missing:
+        raise TaskPackError(f"{path}: missing tensors {missing}")
+    try:
+        pack = TaskPackData(
+            prompts=tensors["prompts"], head_weight=tensors["head.weight"], head_bias=tensors["head.bias"],
+            classes=list(document["classes"]), backbone=BackboneFingerprint.from_dict(document["backbone"]),
+            prompt_config=document.get("prompt", {}), preprocess=document["preprocess"],
+            name=document.get("name") or path.stem, training=document.get("training", {}),
+            metrics=document.get("metrics", {}), extra=document.get("extra", {}),
+            created=document.get("created", ""),
+            library_version=document.get("library", {}).get("version", ""),
+        )
+    except TaskPackError as error:
+        raise TaskPackError(f"{path}: {error}") from error
+    except (KeyError, TypeError, ValueError) as error:
+        raise TaskPackError(f"{path}: task pack description is incomplete ({error!r})") from error
+    return pack

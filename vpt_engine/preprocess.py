@@ -1,0 +1,166 @@
+"""Evaluation preprocessing, described by the backbone's own timm data config.
+
+The numbers (input size, mean, std, interpolation, crop) are read from
+``timm.data.resolve_model_data_config`` when the backbone is built and stored in
+every task pack; this module only *applies* them, with numpy and Pillow, so the
+station runtime produces exactly the tensors training saw without torch.
+The resize and crop arithmetic mirrors timm's ``transforms_imagenet_eval`` on PIL
+images (tests compare against it).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from PIL import Image
+
+from .errors import ConfigError
+
+_PIL_FILTERS = {
+    "nearest": Image.Resampling.NEAREST,
+    "bilinear": Image.Resampling.BILINEAR,
+    "bicubic": Image.Resampling.BICUBIC,
+    "lanczos": Image.Resampling.LANCZOS,
+    "box": Image.Resampling.BOX,
+    "hamming": Image.Resampling.HAMMING,
+}
+_CROP_MODES = ("center", "squash", "border")
+
+
+@dataclass(frozen=True)
+class PreprocessSpec:
+    input_size: tuple[int, int, int]
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    interpolation: str = "bicubic"
+    crop_pct: float = 0.875
+    crop_mode: str = "center"
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if len(self.input_size) != 3 or self.input_size[0] != 3 or min(self.input_size) <= 0:
+            raise ConfigError(f"input_size must be (3, H, W), got {self.input_size}")
+        if self.interpolation not in _PIL_FILTERS:
+            raise ConfigError(f"unknown interpolation {self.interpolation!r}; use one of {sorted(_PIL_FILTERS)}")
+        if not 0 < self.crop_pct <= 1.5:
+            raise ConfigError(f"crop_pct must be in (0, 1.5], got {self.crop_pct}")
+        if self.crop_mode not in _CROP_MODES:
+            raise ConfigError(f"unknown crop_mode {self.crop_mode!r}; use one of {_CROP_MODES}")
+        if any(s <= 0 for s in self.std):
+            raise ConfigError(f"std must be positive, got {self.std}")
+
+    @classmethod
+    def from_data_config(cls, config: Mapping[str, Any]) -> "PreprocessSpec":
+        """Build from a timm data config (the dict ``resolve_model_data_config`` returns)."""
+        return cls(
+            input_size=tuple(int(v) for v in config["input_size"]),
+            mean=_triple(config["mean"]),
+            std=_triple(config["std"]),
+            interpolation=str(config.get("interpolation") or "bilinear"),
+            crop_pct=float(config.get("crop_pct") or 0.875),
+            crop_mode=str(config.get("crop_mode") or "center"),
+        )
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> "PreprocessSpec":
+        return cls.from_data_config(document)
+
+    def to_dict(self) -> dict[str, Any]:
+        document = asdict(self)
+        document.pop("extra")
+        document["input_size"] = list(self.input_size)
+        document["mean"] = list(self.mean)
+        document["std"] = list(self.std)
+        return document
+
+    @property
+    def height(self) -> int:
+        return self.input_size[1]
+
+    @property
+    def width(self) -> int:
+        return self.input_size[2]
+
+    def scale_size(self) -> tuple[int, int]:
+        return math.floor(self.height / self.crop_pct), math.floor(self.width / self.crop_pct)
+
+    def resize(self, rgb: np.ndarray) -> np.ndarray:
+        """First geometric step: scale the image for the crop (uint8 HxWx3 in and out)."""
+        image = Image.fromarray(_as_uint8_rgb(rgb))
+        resample = _PIL_FILTERS[self.interpolation]
+        if self.crop_mode == "squash":
+            size = self.scale_size()[::-1]
+        elif self.crop_mode == "border":
+            scale_h, scale_w = self.scale_size()
+            ratio = max(image.height / scale_h, image.width / scale_w)
+            size = (max(1, round(image.width / ratio)), max(1, round(image.height / ratio)))
+        else:
+            size = _shorter_side_size(image.size, self.scale_size())
+        return np.asarray(image.resize(size, resample))
+
+    def crop(self, resized: np.ndarray) -> np.ndarray:
+        """Second geometric step: centre crop to the input size, padding with the mean colour if needed."""
+        return _center_crop(resized, self.height, self.width, fill=tuple(round(255 * m) for m in self.mean))
+
+    def resize_and_crop(self, rgb: np.ndarray) -> np.ndarray:
+        """Geometric part only: uint8 ``HxWx3`` in, uint8 ``input_size`` image out."""
+        return self.crop(self.resize(rgb))
+
+    def normalize(self, rgb_uint8: np.ndarray) -> np.ndarray:
+        """uint8 ``HxWx3`` -> float32 ``3xHxW``, scaled to [0, 1] then standardised."""
+        mean = np.asarray(self.mean, dtype=np.float32).reshape(3, 1, 1)
+        std = np.asarray(self.std, dtype=np.float32).reshape(3, 1, 1)
+        chw = np.asarray(rgb_uint8, dtype=np.float32).transpose(2, 0, 1) / np.float32(255.0)
+        return (chw - mean) / std
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        return self.normalize(self.resize_and_crop(rgb))
+
+    def batch(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        if not images:
+            return np.zeros((0, *self.input_size), dtype=np.float32)
+        return np.stack([self(image) for image in images]).astype(np.float32, copy=False)
+
+
+def _triple(values: Any) -> tuple[float, float, float]:
+    values = tuple(float(v) for v in (values if isinstance(values, (list, tuple)) else [values] * 3))
+    if len(values) == 1:
+        values = values * 3
+    if len(values) != 3:
+        raise ConfigError(f"expected 3 channel values, got {values}")
+    return values
+
+
+def _as_uint8_rgb(rgb: np.ndarray) -> np.ndarray:
+    array = np.asarray(rgb)
+    if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
+        raise ConfigError(f"expected a uint8 HxWx3 RGB image, got {array.dtype} {array.shape}")
+    return array
+
+
+def _shorter_side_size(size: tuple[int, int], scale: tuple[int, int]) -> tuple[int, int]:
+    """PIL (width, height) after resizing the shorter side, as torchvision computes it."""
+    width, height = size
+    if scale[0] != scale[1]:
+        ratio = max(scale[0] / height, scale[1] / width)
+        return round(width * ratio), round(height * ratio)
+    short, long = (width, height) if width <= height else (height, width)
+    new_short, new_long = scale[0], int(scale[0] * long / short)
+    return (new_short, new_long) if width <= height else (new_long, new_short)
+
+
+def _center_crop(array: np.ndarray, height: int, width: int, fill) -> np.ndarray:
+    """Crop (or pad with ``fill``) the centre to ``height x width``, rounding like torchvision."""
+    if array.shape[0] < height or array.shape[1] < width:
+        pad_h, pad_w = max(0, height - array.shape[0]), max(0, width - array.shape[1])
+        top, left = pad_h // 2, pad_w // 2
+        padded = np.empty((array.shape[0] + pad_h, array.shape[1] + pad_w, 3), dtype=np.uint8)
+        padded[...] = np.asarray(fill if fill is not None else (0, 0, 0), dtype=np.uint8)
+        padded[top:top + array.shape[0], left:left + array.shape[1]] = array
+        array = padded
+    top = int(round((array.shape[0] - height) / 2.0))
+    left = int(round((array.shape[1] - width) / 2.0))
+    return np.ascontiguousarray(array[top:top + height, left:left + width])

@@ -1,0 +1,70 @@
+"""A frozen timm ViT with prompt tokens and a linear head: the only trained parts."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from . import _timm_compat as tc
+from .backbone import Backbone, assert_frozen
+from .prompts import PromptConfig
+
+
+def prompted_features(vit: nn.Module, images: torch.Tensor, prompts: torch.Tensor,
+                      prompt_dropout: nn.Module | None = None) -> torch.Tensor:
+    """Pooled features of ``vit`` with ``prompts`` ([L, P, D]; L=1 shallow, L=depth deep).
+
+    Prompts sit after all prefix tokens (CLS, registers) and before the patches,
+    without position embedding. For deep prompts, the prompt slice is replaced
+    with layer l's prompts before each block l > 0. They are removed again before
+    the backbone's own pooling, so average pooling means patch tokens only.
+    """
+    num_prefix = vit.num_prefix_tokens
+    layers, num_prompts, _ = prompts.shape
+    x = tc.start_sequence(vit, tc.embed_patches(vit, images))
+    batch = x.shape[0]
+    for index, block in enumerate(tc.blocks(vit)):
+        if index == 0 or layers > 1:
+            layer_prompts = prompts[index if layers > 1 else 0].to(x.dtype).unsqueeze(0).expand(batch, -1, -1)
+            if prompt_dropout is not None:
+                layer_prompts = prompt_dropout(layer_prompts)
+            rest = x[:, num_prefix:] if index == 0 else x[:, num_prefix + num_prompts:]
+            x = torch.cat([x[:, :num_prefix], layer_prompts, rest], dim=1)
+        x = block(x)
+    x = tc.final_norm(vit, x)
+    x = torch.cat([x[:, :num_prefix], x[:, num_prefix + num_prompts:]], dim=1)
+    return tc.pool(vit, x)
+
+
+class PromptedViT(nn.Module):
+    def __init__(self, backbone: Backbone, prompt_config: PromptConfig, num_classes: int):
+        super().__init__()
+        self.backbone = backbone.model
+        self.prompt_config = prompt_config
+        layers = prompt_config.prompt_layers(backbone.depth)
+        self.prompts = nn.Parameter(torch.zeros(layers, prompt_config.num_prompts, backbone.embed_dim))
+        self.head = nn.Linear(backbone.embed_dim, num_classes)
+        self.prompt_dropout = nn.Dropout(prompt_config.dropout) if prompt_config.dropout > 0 else None
+        self.backbone.eval()
+
+    @property
+    def num_classes(self) -> int:
+        return self.head.out_features
+
+    def train(self, mode: bool = True) -> "PromptedViT":
+        # The backbone stays in eval mode even while prompts train: no dropout, no drop-path.
+        super().train(mode)
+        self.backbone.eval()
+        return self
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        return prompted_features(self.backbone, images, self.prompts, self.prompt_dropout)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(images))
+
+    def trainable_parameters(self) -> list[nn.Parameter]:
+        return [self.prompts, self.head.weight, self.head.bias]
+
+    def check_frozen(self) -> None:
+        assert_frozen(self.backbone, self)

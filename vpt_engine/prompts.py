@@ -1,0 +1,89 @@
+"""Prompt configuration: how many prompt tokens, where, and how they start."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import Enum
+from typing import Any, Mapping
+
+from .errors import ConfigError
+
+
+class PromptDepth(str, Enum):
+    """Shallow: one prompt set before block 0. Deep: a set per block (VPT-deep)."""
+
+    SHALLOW = "shallow"
+    DEEP = "deep"
+
+
+class PromptInit(str, Enum):
+    """How prompt tokens start (Jia et al. 2022; Wang et al. ICML 2024)."""
+
+    RANDOM = "random"        # VPT's xavier-uniform
+    SAMPLE = "sample"        # tokens drawn from the task's own patch tokens
+    MEAN_POOL = "mean_pool"  # window means of the patch sequence
+    MAX_POOL = "max_pool"    # window maxima of the patch sequence
+    KMEANS = "kmeans"        # k-means centroids of the patch tokens
+
+    @property
+    def uses_prototypes(self) -> bool:
+        return self is not PromptInit.RANDOM
+
+
+class HeadInit(str, Enum):
+    NORMAL = "normal"          # truncated normal, std 0.02
+    CLASS_MEAN = "class_mean"  # normalised class-mean features of the frozen backbone
+
+
+def parse_enum(enum_type: type[Enum], value: Any, what: str) -> Enum:
+    if isinstance(value, enum_type):
+        return value
+    try:
+        return enum_type(str(value).strip().lower())
+    except ValueError:
+        choices = ", ".join(member.value for member in enum_type)
+        raise ConfigError(f"unknown {what} {value!r}; choose one of: {choices}") from None
+
+
+@dataclass(frozen=True)
+class PromptConfig:
+    num_prompts: int = 10
+    depth: PromptDepth = PromptDepth.DEEP
+    init: PromptInit = PromptInit.MEAN_POOL
+    head_init: HeadInit = HeadInit.CLASS_MEAN
+    dropout: float = 0.0
+    # Per-layer cap on tokens held for prototype initialisation (reservoir sampled),
+    # so memory stays bounded whatever the number of images.
+    token_pool_cap: int = 16384
+    kmeans_iterations: int = 25
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "depth", parse_enum(PromptDepth, self.depth, "prompt depth"))
+        object.__setattr__(self, "init", parse_enum(PromptInit, self.init, "prompt initialisation"))
+        object.__setattr__(self, "head_init", parse_enum(HeadInit, self.head_init, "head initialisation"))
+        if not isinstance(self.num_prompts, int) or not 1 <= self.num_prompts <= 1024:
+            raise ConfigError(f"number of prompts must be between 1 and 1024, got {self.num_prompts!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"prompt dropout must be in [0, 1), got {self.dropout}")
+        if self.token_pool_cap < self.num_prompts:
+            raise ConfigError(f"token_pool_cap ({self.token_pool_cap}) must be at least num_prompts")
+        if self.kmeans_iterations < 1:
+            raise ConfigError("kmeans_iterations must be at least 1")
+
+    @property
+    def deep(self) -> bool:
+        return self.depth is PromptDepth.DEEP
+
+    def prompt_layers(self, backbone_depth: int) -> int:
+        return backbone_depth if self.deep else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        document = asdict(self)
+        for key in ("depth", "init", "head_init"):
+            document[key] = document[key].value
+        return document
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> "PromptConfig":
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in document.items() if k in known})

@@ -1,0 +1,90 @@
+"""Save trained prompts and head as a task pack, and load a pack back onto its backbone."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .backbone import Backbone, BackboneConfig, load_backbone
+from .errors import IncompatibleTaskError, TaskPackError
+from .packformat import BackboneFingerprint, TaskPackData, read_task_pack
+from .prompted_vit import PromptedViT
+from .prompts import PromptConfig
+from .training import TrainResult
+
+RANDOM_SOURCE = "random-init"
+PRETRAINED_SOURCE = "timm-pretrained"
+
+
+def weights_source(config: BackboneConfig) -> str:
+    if config.weights:
+        return str(Path(config.weights).resolve())
+    return PRETRAINED_SOURCE if config.pretrained else RANDOM_SOURCE
+
+
+def pack_from_result(result: TrainResult, backbone: Backbone, name: str = "",
+                     extra: dict[str, Any] | None = None) -> TaskPackData:
+    model = result.model
+    fingerprint = BackboneFingerprint.from_dict({**backbone.fingerprint.to_dict(),
+                                                 "weights_source": weights_source(backbone.config)})
+    return TaskPackData(
+        prompts=model.prompts.detach().float().cpu().numpy(),
+        head_weight=model.head.weight.detach().float().cpu().numpy(),
+        head_bias=model.head.bias.detach().float().cpu().numpy(),
+        classes=list(result.classes), backbone=fingerprint, prompt_config=result.prompt_config.to_dict(),
+        preprocess=backbone.preprocess.to_dict(), name=name,
+        training={**result.train_config.to_dict(), "history": result.history, "data": result.data_summary},
+        metrics=dict(result.metrics), extra=dict(extra or {}),
+    )
+
+
+def save_task(result: TrainResult, backbone: Backbone, path: str | os.PathLike, name: str = "",
+              extra: dict[str, Any] | None = None) -> Path:
+    return pack_from_result(result, backbone, name or Path(path).stem, extra).save(path)
+
+
+def backbone_config_for(pack: TaskPackData, weights: str | None = None) -> BackboneConfig:
+    """How to rebuild the backbone a pack was trained on (``weights`` overrides the recorded file)."""
+    fingerprint = pack.backbone
+    source = weights or fingerprint.weights_source
+    if source == PRETRAINED_SOURCE:
+        return BackboneConfig(fingerprint.timm_name, pretrained=True, model_kwargs=fingerprint.model_kwargs)
+    if source == RANDOM_SOURCE:
+        return BackboneConfig(fingerprint.timm_name, random_init=True, model_kwargs=fingerprint.model_kwargs)
+    if not source or not Path(source).is_file():
+        raise TaskPackError(
+            f"the weights this task was trained with ({source or 'unknown'}) are not on this machine; "
+            "pass them with --weights FILE")
+    return BackboneConfig(fingerprint.timm_name, weights=source, model_kwargs=fingerprint.model_kwargs)
+
+
+@dataclass
+class LoadedTask:
+    model: PromptedViT
+    pack: TaskPackData
+    backbone: Backbone
+
+
+def load_task(path: str | os.PathLike, backbone: Backbone | None = None, weights: str | None = None,
+              device: str | torch.device = "cpu") -> LoadedTask:
+    """Rebuild the prompted model of a task pack; refuse a pack that does not fit ``backbone``."""
+    pack = read_task_pack(path)
+    if backbone is None:
+        backbone = load_backbone(backbone_config_for(pack, weights))
+    prompt_config = PromptConfig.from_dict(pack.prompt_config)
+    expected_shape = (prompt_config.prompt_layers(backbone.depth), prompt_config.num_prompts, backbone.embed_dim)
+    if tuple(pack.prompts.shape) != expected_shape:
+        raise IncompatibleTaskError(f"{path}: prompt tensor {list(pack.prompts.shape)} does not match its "
+                                    f"configuration {list(expected_shape)}")
+    pack.check_compatible(backbone.fingerprint, source=str(path))
+    model = PromptedViT(backbone, prompt_config, pack.num_classes)
+    with torch.no_grad():
+        model.prompts.copy_(torch.from_numpy(pack.prompts))
+        model.head.weight.copy_(torch.from_numpy(pack.head_weight))
+        model.head.bias.copy_(torch.from_numpy(pack.head_bias))
+    model.eval()
+    return LoadedTask(model.to(device), pack, backbone)
