@@ -45,6 +45,7 @@ class TrainConfig:
     balance_classes: bool = True              # weight the loss by inverse class frequency
     val_fraction: float = 0.0
     early_stopping_patience: int = 10         # epochs without validation improvement
+    record_prompt_information: bool = False   # per-epoch prompt/patch diagnostics (vpt_engine.analysis)
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"
@@ -297,8 +298,18 @@ class _TrainingRun:
         else:
             improved = True
         event = EpochEnd(epoch, self.config.epochs, train_loss, train_acc, val_loss, val_acc, lr, eta, improved)
-        self.history.append({k: v for k, v in asdict(event).items() if k not in ("epochs", "phase")})
+        record = {k: v for k, v in asdict(event).items() if k not in ("epochs", "phase")}
+        if self.config.record_prompt_information:
+            record["prompt_information"] = self._diagnostics()
+        self.history.append(record)
         return event
+
+    def _diagnostics(self) -> dict[str, Any]:
+        from .analysis import epoch_diagnostics
+
+        sample = self.train_set.subset(range(min(len(self.train_set), 4 * self.config.batch_size)))
+        images = torch.cat([batch for batch, _ in self._labelled_eval_batches(sample)]).to(self.device)
+        return epoch_diagnostics(self.model, images)
 
     def _validate(self) -> tuple[float, float]:
         logits, labels = predict_logits(self.model, self._labelled_eval_batches(self.val_set), self.device,
