@@ -58,6 +58,8 @@ def create_vit(name: str, *, pretrained: bool, model_kwargs: Mapping[str, Any]) 
     if not model_exists(name):
         raise BackboneError(f"unknown timm model {name!r} (see timm.list_models('vit*'))")
     kwargs = {**tag_defaults(name), **dict(model_kwargs), "num_classes": 0}
+    if pretrained:
+        kwargs.update(_pretrained_source(name))
     try:
         model = timm.create_model(name, pretrained=pretrained, **kwargs)
     except (TypeError, ValueError, AssertionError, KeyError) as error:
@@ -74,6 +76,70 @@ def create_vit(name: str, *, pretrained: bool, model_kwargs: Mapping[str, Any]) 
             "prompt tuning here supports ViT-family models (vit_*, deit_*, MAE, DINOv2, CLIP image towers)")
     architecture(model)  # validates pooling
     return model
+
+
+_HUB_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "open_clip_model.safetensors",
+                     "open_clip_pytorch_model.bin")
+
+
+def _pretrained_source(name: str) -> dict[str, Any]:
+    """Use weights already in the Hugging Face cache; otherwise fail fast when offline.
+
+    Without this, an offline machine waits on network timeouts before timm gives up.
+    """
+    from timm.models import get_pretrained_cfg
+
+    config = get_pretrained_cfg(name)
+    if config is None:
+        raise BackboneError(f"timm has no pretrained weights for {name!r}; pass a local file with --weights")
+    cached = _cached_hub_file(config.hf_hub_id, config.hf_hub_filename) if config.hf_hub_id else None
+    if cached:
+        return {"pretrained_cfg_overlay": {"file": cached}}
+    host = _hub_host() if config.hf_hub_id else _url_host(config.url)
+    if not _reachable(host):
+        raise BackboneError(
+            f"cannot fetch pretrained weights for {name}: {host} is not reachable (offline?). "
+            "Download them on a connected machine, copy the file here and pass it with --weights")
+    return {}
+
+
+def _cached_hub_file(repo_id: str, filename: str | None) -> str | None:
+    import os
+
+    from huggingface_hub import try_to_load_from_cache
+
+    cache_dir = os.environ.get("HF_HUB_CACHE") or None  # read now, not at huggingface_hub's import
+    for candidate in ([filename] if filename else []) + list(_HUB_WEIGHT_FILES):
+        path = try_to_load_from_cache(repo_id, candidate, cache_dir=cache_dir)
+        if isinstance(path, str):
+            return path
+    return None
+
+
+def _hub_host() -> str:
+    import os
+    from urllib.parse import urlparse
+
+    return urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
+
+
+def _url_host(url: str | None) -> str:
+    from urllib.parse import urlparse
+
+    return (urlparse(url).hostname if url else None) or "huggingface.co"
+
+
+def _reachable(host: str, timeout: float = 3.0) -> bool:
+    import os
+    import socket
+
+    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
+        return False
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
 
 
 def architecture(model: nn.Module) -> VitArchitecture:

@@ -75,12 +75,12 @@ def load_task(path: str | os.PathLike, backbone: Backbone | None = None, weights
     pack = read_task_pack(path)
     if backbone is None:
         backbone = load_backbone(backbone_config_for(pack, weights))
+    pack.check_compatible(backbone.fingerprint, source=str(path))
     prompt_config = PromptConfig.from_dict(pack.prompt_config)
     expected_shape = (prompt_config.prompt_layers(backbone.depth), prompt_config.num_prompts, backbone.embed_dim)
     if tuple(pack.prompts.shape) != expected_shape:
         raise IncompatibleTaskError(f"{path}: prompt tensor {list(pack.prompts.shape)} does not match its "
                                     f"configuration {list(expected_shape)}")
-    pack.check_compatible(backbone.fingerprint, source=str(path))
     model = PromptedViT(backbone, prompt_config, pack.num_classes)
     with torch.no_grad():
         model.prompts.copy_(torch.from_numpy(pack.prompts))

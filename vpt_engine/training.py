@@ -294,7 +294,7 @@ class _TrainingRun:
         val_loss = val_acc = None
         if self.val_set is not None:
             val_loss, val_acc = self._validate()
-            improved = best.offer(val_acc, -val_loss, self.model)
+            improved = best.offer(val_acc, val_loss, self.model)
         else:
             improved = True
         event = EpochEnd(epoch, self.config.epochs, train_loss, train_acc, val_loss, val_acc, lr, eta, improved)
@@ -356,15 +356,20 @@ def predict_logits(model: nn.Module, batches, device: torch.device,
 
 
 class _BestState:
+    """Best validation state so far: higher accuracy wins, then a loss lower by at least MIN_DELTA."""
+
+    MIN_DELTA = 1e-4
+
     def __init__(self):
-        self.score: tuple[float, float] | None = None
+        self.accuracy = -1.0
+        self.loss = float("inf")
         self.state: dict[str, torch.Tensor] | None = None
         self.stale_epochs = 0
 
-    def offer(self, accuracy: float, negative_loss: float, model: PromptedViT) -> bool:
-        score = (accuracy, negative_loss)
-        if self.score is None or score > self.score:
-            self.score = score
+    def offer(self, accuracy: float, loss: float, model: PromptedViT) -> bool:
+        better = accuracy > self.accuracy or (accuracy == self.accuracy and loss < self.loss - self.MIN_DELTA)
+        if better:
+            self.accuracy, self.loss = accuracy, loss
             self.state = {k: v.detach().clone() for k, v in model.state_dict().items() if not k.startswith("backbone.")}
             self.stale_epochs = 0
             return True

@@ -49,7 +49,8 @@ def backbone_config_from_args(args: argparse.Namespace):
                           random_init=args.random_init, model_kwargs=parse_model_args(args.model_arg))
 
 
-def print_json(document: Any, stream: TextIO = sys.stdout) -> None:
+def print_json(document: Any, stream: TextIO | None = None) -> None:
+    stream = stream or sys.stdout
     stream.write(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
     stream.flush()
 
@@ -71,9 +72,9 @@ def format_seconds(seconds: float | None) -> str:
 class ProgressBar:
     """A one-line bar on a terminal; occasional plain lines when stderr is a file or pipe."""
 
-    def __init__(self, stream: TextIO = sys.stderr, width: int = 30, quiet: bool = False):
-        self.stream, self.width, self.quiet = stream, width, quiet
-        self.interactive = stream.isatty()
+    def __init__(self, stream: TextIO | None = None, width: int = 30, quiet: bool = False):
+        self.stream, self.width, self.quiet = stream or sys.stderr, width, quiet
+        self.interactive = self.stream.isatty()
         self._last_plain = 0.0
         self._open = False
 

@@ -1,0 +1,164 @@
+"""The current frame source, read in a background thread and shared by the Capture and Live pages.
+
+The reading thread never waits for the window: it keeps only the newest frame
+and sends at most two frames ahead of what the window has drawn, so a busy
+window drops frames instead of queueing them (no growing lag, no memory creep).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtGui import QImage
+
+from .sources import Pacer, SourceLost, SourceSpec, describe, open_source
+
+OFF, CONNECTING, RUNNING, LOST = "off", "connecting", "running", "lost"
+_RECONNECT_DELAYS_S = (0.5, 1.0, 2.0, 3.0, 5.0)
+_MAX_FRAMES_AHEAD = 2
+_abandoned: list[QThread] = []   # threads stuck in a blocking open; kept alive until they return
+
+
+@dataclass(frozen=True)
+class Frame:
+    rgb: np.ndarray     # HxWx3 uint8, what gets saved and classified
+    image: QImage       # the same pixels for drawing
+    number: int
+    timestamp: float
+
+
+def rgb_to_qimage(rgb: np.ndarray) -> QImage:
+    rgb = np.ascontiguousarray(rgb)
+    height, width = rgb.shape[:2]
+    return QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+
+
+class PreviewThread(QThread):
+    frameReady = Signal(object)
+    lost = Signal(str)
+    connected = Signal()
+
+    def __init__(self, spec: SourceSpec, parent: QObject | None = None):
+        super().__init__(parent)
+        self.spec = spec
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._ahead = 0
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def frame_consumed(self) -> None:
+        with self._lock:
+            self._ahead = max(0, self._ahead - 1)
+
+    def run(self) -> None:
+        source = open_source(self.spec)
+        is_open, attempts, number = False, 0, 0
+        pacer = Pacer(0.0)
+        while not self._stop.is_set():
+            try:
+                if not is_open:
+                    source.open()
+                    is_open, attempts = True, 0
+                    pacer = Pacer(source.frame_interval)
+                    self.connected.emit()
+                rgb = source.read()
+            except (SourceLost, OSError) as error:
+                source.close()
+                is_open = False
+                self.lost.emit(str(error))
+                self._stop.wait(_RECONNECT_DELAYS_S[min(attempts, len(_RECONNECT_DELAYS_S) - 1)])
+                attempts += 1
+                continue
+            wait = pacer.delay()
+            if wait and self._stop.wait(wait):
+                break
+            number += 1
+            with self._lock:
+                if self._ahead >= _MAX_FRAMES_AHEAD:
+                    continue
+                self._ahead += 1
+            self.frameReady.emit(Frame(rgb, rgb_to_qimage(rgb), number, time.perf_counter()))
+        source.close()
+
+
+class CameraController(QObject):
+    """Starts and stops the preview thread; re-emits its frames and state to any page."""
+
+    frameArrived = Signal(object)        # Frame
+    stateChanged = Signal(str, str)      # state, detail (e.g. why it was lost)
+    fpsChanged = Signal(float)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._thread: PreviewThread | None = None
+        self._latest: Frame | None = None
+        self._times: deque[float] = deque(maxlen=120)
+        self.state, self.detail = OFF, ""
+        self.spec: SourceSpec | None = None
+
+    @property
+    def latest_frame(self) -> Frame | None:
+        return self._latest
+
+    @property
+    def fps(self) -> float:
+        """Frames shown per second over the last second."""
+        now = time.perf_counter()
+        recent = [t for t in self._times if now - t <= 1.0]
+        if len(recent) < 2:
+            return 0.0
+        return (len(recent) - 1) / max(1e-6, recent[-1] - recent[0])
+
+    def start(self, spec: SourceSpec) -> None:
+        self.stop()
+        self.spec = spec
+        thread = PreviewThread(spec)
+        thread.frameReady.connect(self._on_frame)
+        thread.lost.connect(self._on_lost)
+        thread.connected.connect(self._on_connected)
+        self._thread = thread
+        self._set_state(CONNECTING, describe(spec))
+        thread.start()
+
+    def stop(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        thread.frameReady.disconnect(self._on_frame)
+        thread.stop()
+        if not thread.wait(3000):
+            _abandoned.append(thread)   # blocked inside OpenCV; let it finish on its own
+            thread.finished.connect(lambda: _abandoned.remove(thread) if thread in _abandoned else None)
+        self._latest = None
+        self._times.clear()
+        self._set_state(OFF, "")
+
+    def _on_frame(self, frame: Frame) -> None:
+        if self._thread is not None:
+            self._thread.frame_consumed()
+        self._latest = frame
+        self._times.append(time.perf_counter())
+        self.frameArrived.emit(frame)
+        if frame.number % 10 == 0:
+            self.fpsChanged.emit(self.fps)
+
+    def _on_connected(self) -> None:
+        if self.sender() is self._thread and self.spec is not None:
+            self._set_state(RUNNING, describe(self.spec))
+
+    def _on_lost(self, detail: str) -> None:
+        if self.sender() is self._thread:
+            self._latest = None
+            self._set_state(LOST, detail)
+
+    def _set_state(self, state: str, detail: str) -> None:
+        if (state, detail) != (self.state, self.detail):
+            self.state, self.detail = state, detail
+            self.stateChanged.emit(state, detail)

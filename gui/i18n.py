@@ -1,0 +1,79 @@
+"""Languages: English (the source text) and Japanese, via Qt's translation system.
+
+Every visible string goes through ``self.tr`` or ``QCoreApplication.translate``;
+the Japanese catalogue is ``resources/translations/vpt_ja.ts`` compiled to
+``vpt_ja.qm``. Switching language installs another translator; Qt then sends
+every widget a LanguageChange event and each one re-reads its texts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
+
+import resources
+
+LANGUAGES = {"en": "English", "ja": "日本語"}
+TRANSLATIONS_DIR = Path(resources.__file__).resolve().parent / "translations"
+
+
+def system_language() -> str:
+    """'ja' on a Japanese system, else 'en'."""
+    for name in QLocale.system().uiLanguages():
+        if name.lower().startswith("ja"):
+            return "ja"
+        if name.lower().startswith("en"):
+            return "en"
+    return "ja" if QLocale.system().language() == QLocale.Language.Japanese else "en"
+
+
+def catalogue_path(language: str) -> Path:
+    return TRANSLATIONS_DIR / f"vpt_{language}.qm"
+
+
+class LanguageSwitcher:
+    """Holds the installed translators so a switch can replace them."""
+
+    def __init__(self) -> None:
+        self.language = "en"
+        self._installed: list[QTranslator] = []
+
+    def apply(self, language: str) -> bool:
+        """Install ``language``; False (and English) if its catalogue is missing or unreadable."""
+        app = QCoreApplication.instance()
+        for translator in self._installed:
+            app.removeTranslator(translator)
+        self._installed.clear()
+        self.language = "en"
+        if language not in LANGUAGES:
+            return False
+        if language == "en":
+            return True
+        translator = QTranslator(app)
+        if not translator.load(str(catalogue_path(language))):
+            return False
+        app.installTranslator(translator)
+        self._installed.append(translator)
+        qt_translator = QTranslator(app)   # Qt's own dialogs (file chooser, message box buttons)
+        from PySide6.QtCore import QLibraryInfo
+
+        if qt_translator.load(QLocale(language), "qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+            app.installTranslator(qt_translator)
+            self._installed.append(qt_translator)
+        self.language = language
+        return True
+
+
+class Retranslating:
+    """Mixin for widgets: call ``retranslate()`` when the language changes (put it before the Qt class)."""
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        from PySide6.QtCore import QEvent
+
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        raise NotImplementedError

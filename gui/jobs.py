@@ -1,0 +1,223 @@
+"""The app's long jobs as plain functions ``job(emit, cancel)`` (Qt-free; run by gui.workers).
+
+Heavy modules (torch, the exporter) are imported inside the jobs, in the worker
+thread, so the window opens fast and stays responsive.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from vpt_engine import events as ev
+from vpt_engine.errors import TrainingCancelled
+
+from .project_files import ImportResult, import_images
+
+LOADING_BACKBONE = "backbone"   # a phase of our own, before the engine's
+_backbone_lock = threading.Lock()
+_backbone_cache: dict[str, Any] = {}
+
+
+def autoselect_available() -> bool:
+    try:
+        from vpt_engine.autoselect import AutoSelectConfig  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def cached_backbone(config_dict: dict[str, Any]):
+    """Load a backbone once per app session (the most recent one is kept: they can be large)."""
+    from vpt_engine.backbone import BackboneConfig, load_backbone
+
+    key = json.dumps(config_dict, sort_keys=True)
+    with _backbone_lock:
+        if key not in _backbone_cache:
+            _backbone_cache.clear()
+            _backbone_cache[key] = load_backbone(BackboneConfig.from_dict(config_dict))
+        return _backbone_cache[key]
+
+
+def leave_a_core_for_the_window() -> None:
+    """Torch would take every core; on a small PC that makes the window stutter."""
+    import torch
+
+    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+
+
+def project_index(images_dir: Path, classes: list[str]):
+    """The engine's folder index for exactly ``classes`` (other folders in the project are ignored)."""
+    from vpt_engine.dataset import ImageFolderIndex
+    from vpt_engine.images import is_image_file
+
+    files = []
+    for label, name in enumerate(classes):
+        folder = Path(images_dir) / name
+        if folder.is_dir():
+            files += [(p, label) for p in sorted(folder.iterdir()) if p.is_file() and is_image_file(p)]
+    return ImageFolderIndex(Path(images_dir), list(classes), files)
+
+
+def _loading_progress(emit, cancel: threading.Event) -> Callable[[int, int], None]:
+    def report(done: int, total: int) -> None:
+        if cancel.is_set():
+            raise TrainingCancelled("cancelled while reading images")
+        emit(ev.Progress(ev.Phase.LOADING, done, total))
+    return report
+
+
+# -- training --------------------------------------------------------------
+@dataclass
+class TrainRequest:
+    images_dir: Path
+    classes: list[str]
+    backbone: dict[str, Any]
+    task_path: Path
+    num_prompts: int = 10
+    depth: str = "deep"
+    init: str = "mean_pool"
+    epochs: int = 30
+    learning_rate: float = 5e-3
+    batch_size: int = 16
+    auto: bool = False                    # let the engine choose prompt count and initialisation
+    settings: dict[str, Any] = field(default_factory=dict)   # as shown in the app, stored in the pack
+
+
+@dataclass
+class TrainedRun:
+    path: Path
+    metrics: dict[str, Any]
+    history: list[dict[str, Any]]
+    auto_report: dict[str, Any] | None
+
+
+def validation_fraction(counts: dict[str, int]) -> float:
+    """Hold out a fifth for checking only when every class can spare images for it."""
+    return 0.2 if counts and min(counts.values()) >= 5 else 0.0
+
+
+def training_job(request: TrainRequest):
+    def job(emit, cancel: threading.Event) -> TrainedRun | None:
+        from vpt_engine.dataset import load_images
+        from vpt_engine.prompts import PromptConfig
+        from vpt_engine.taskpack import save_task
+        from vpt_engine.training import TrainConfig, train
+
+        leave_a_core_for_the_window()
+        emit(ev.PhaseStarted(LOADING_BACKBONE, 0))
+        backbone = cached_backbone(request.backbone)
+        index = project_index(request.images_dir, request.classes)
+        emit(ev.PhaseStarted(ev.Phase.LOADING, len(index.files)))
+        try:
+            data = load_images(index, backbone.preprocess, on_progress=_loading_progress(emit, cancel))
+        except TrainingCancelled:
+            return None
+        prompt_config = PromptConfig(num_prompts=request.num_prompts, depth=request.depth, init=request.init)
+        train_config = TrainConfig(epochs=request.epochs, learning_rate=request.learning_rate,
+                                   batch_size=request.batch_size, val_fraction=validation_fraction(data.counts()))
+        auto = None
+        if request.auto:
+            from vpt_engine.autoselect import AutoSelectConfig
+
+            auto = AutoSelectConfig(choose_init=True, choose_prompts=True, time_budget_s=None)
+        for event in train(backbone, data, prompt_config, train_config, cancel=cancel, auto=auto):
+            if isinstance(event, ev.Cancelled):
+                return None
+            if isinstance(event, ev.Finished):
+                result = event.result
+                extra = {"app": {"settings": request.settings}}
+                if result.auto_report:
+                    extra["auto_selection"] = result.auto_report
+                path = save_task(result, backbone, request.task_path, name=request.task_path.stem, extra=extra)
+                return TrainedRun(path, dict(result.metrics), list(result.history), result.auto_report)
+            emit(event)
+        return None
+    return job
+
+
+# -- evaluation ------------------------------------------------------------
+@dataclass
+class EvaluationOutcome:
+    task_path: Path
+    report: Any                      # vpt_engine.metrics.ClassificationReport
+    paths: list[Path]                # image of each report row
+    skipped: list[str]
+    ignored_classes: list[str]       # project classes the task does not know
+
+
+def evaluation_job(task_path: Path, images_dir: Path, project_classes: list[str]):
+    def job(emit, cancel: threading.Event) -> EvaluationOutcome | None:
+        from vpt_engine.dataset import load_images
+        from vpt_engine.inference import evaluate
+        from vpt_engine.packformat import read_task_pack
+        from vpt_engine.taskpack import backbone_config_for, load_task
+
+        emit(ev.PhaseStarted(LOADING_BACKBONE, 0))
+        pack = read_task_pack(task_path)
+        backbone = cached_backbone(backbone_config_for(pack).to_dict())
+        task = load_task(task_path, backbone=backbone)
+        index = project_index(images_dir, pack.classes)
+        emit(ev.PhaseStarted(ev.Phase.LOADING, len(index.files)))
+        try:
+            data = load_images(index, backbone.preprocess, require_every_class=False,
+                               on_progress=_loading_progress(emit, cancel))
+        except TrainingCancelled:
+            return None
+        emit(ev.PhaseStarted(ev.Phase.EVAL, len(data)))
+        report = evaluate(task, data)
+        return EvaluationOutcome(Path(task_path), report, list(data.paths), [reason for _, reason in data.skipped],
+                                 [c for c in project_classes if c not in pack.classes])
+    return job
+
+
+# -- export ----------------------------------------------------------------
+@dataclass
+class ExportOutcome:
+    bundle_dir: Path
+    report: Any                      # export.bundle_builder.ExportReport
+
+
+@dataclass(frozen=True)
+class ExportProgress:
+    message: str
+    done: int = 0
+    total: int = 0
+
+
+def export_job(task_paths: list[Path], bundle_dir: Path, parity_images: list[Path]):
+    def job(emit, cancel: threading.Event) -> ExportOutcome:
+        from export.bundle_builder import export_bundle
+
+        def on_progress(*args, **kwargs) -> None:
+            emit(_export_progress(args, kwargs))
+
+        report = export_bundle([str(p) for p in task_paths], str(bundle_dir), parity=True,
+                               parity_images=[str(p) for p in parity_images] or None, on_progress=on_progress)
+        return ExportOutcome(Path(bundle_dir), report)
+    return job
+
+
+def _export_progress(args: tuple, kwargs: dict) -> ExportProgress:
+    """Accept the exporter's progress call whatever its exact shape (a message, counts, an event)."""
+    values = list(args) + list(kwargs.values())
+    text = next((str(v) for v in values if isinstance(v, str)), "")
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if not text and values and hasattr(values[0], "__dict__"):
+        item = values[0]
+        text = str(getattr(item, "message", "") or getattr(item, "stage", "") or getattr(item, "phase", ""))
+        numbers = [getattr(item, "done", 0) or 0, getattr(item, "total", 0) or 0]
+    done, total = (int(numbers[0]), int(numbers[1])) if len(numbers) >= 2 else (0, 0)
+    return ExportProgress(text, done, total)
+
+
+# -- import ----------------------------------------------------------------
+def import_job(paths: list[Path], folder: Path):
+    def job(emit, cancel: threading.Event) -> ImportResult:
+        return import_images(paths, folder, on_progress=lambda d, t: emit(ev.Progress("import", d, t)),
+                             should_stop=cancel.is_set)
+    return job

@@ -1,0 +1,1 @@
+"""Part of the desktop app; see gui/__init__.py."""

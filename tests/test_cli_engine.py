@@ -1,0 +1,81 @@
+"""``vpt train``, ``vpt eval`` and ``vpt predict`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from vpt_engine.cli.main import main
+
+from conftest import TINY_MODEL_KWARGS
+
+TINY_ARGS = ["--backbone", "vit_tiny_patch16_224", "--random-init"] + [
+    f"--model-arg={k}={v}" for k, v in TINY_MODEL_KWARGS.items()]
+
+
+@pytest.fixture
+def trained_task(make_image_folder, tmp_path, capsys):
+    data = make_image_folder({"good": 5, "bad": 5})
+    out = tmp_path / "task.vptask"
+    code = main(["train", str(data), *TINY_ARGS, "--prompts", "4", "--epochs", "2", "--out", str(out), "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    return out, data, summary
+
+
+def test_train_writes_a_pack_and_prints_one_json_document(trained_task):
+    out, _, summary = trained_task
+    assert out.is_file() and summary["task"] == str(out)
+    assert summary["classes"] == ["bad", "good"] and summary["prompt"]["num_prompts"] == 4
+    assert summary["size_bytes"] == out.stat().st_size
+
+
+def test_eval_json_reports_accuracy_per_class_and_confusion(trained_task, capsys):
+    out, data, _ = trained_task
+    assert main(["eval", str(out), str(data), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["images"] == 10 and 0.0 <= report["accuracy"] <= 1.0
+    assert set(report["per_class_accuracy"]) == {"bad", "good"}
+    assert sum(map(sum, report["confusion_matrix"])) == 10
+
+
+def test_predict_json_gives_label_and_confidence_and_names_bad_files(trained_task, capsys, tmp_path):
+    out, data, _ = trained_task
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"nope")
+    image = next((data / "good").iterdir())
+    assert main(["predict", str(out), str(image), str(broken), "--json"]) == 1
+    predictions = json.loads(capsys.readouterr().out)["predictions"]
+    assert predictions[0]["label"] in ("good", "bad") and 0.5 <= predictions[0]["confidence"] <= 1.0
+    assert predictions[1]["label"] is None and "broken.png" in predictions[1]["error"]
+
+
+def test_eval_refuses_unknown_class_folders(trained_task, capsys):
+    out, data, _ = trained_task
+    shutil.copytree(data / "good", data / "rusty")
+    assert main(["eval", str(out), str(data)]) == 2
+    assert "rusty" in capsys.readouterr().err
+
+
+def test_errors_are_one_line_on_stderr_with_nonzero_exit(make_image_folder, tmp_path):
+    data = make_image_folder({"a": 2, "b": 2})
+    command = [sys.executable, "-m", "vpt_engine.cli.main", "train", str(data), "--backbone", "vit_tiny_patch16_224",
+               "--weights", str(tmp_path / "missing.pth"), "--out", str(tmp_path / "t.vptask"), "--json"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("vpt train: error:") and "missing.pth" in last
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "t.vptask").exists()
+
+
+def test_missing_weights_source_is_explained(make_image_folder, tmp_path, capsys):
+    data = make_image_folder({"a": 2, "b": 2})
+    code = main(["train", str(data), "--backbone", "vit_small_patch16_224", "--out", str(tmp_path / "t.vptask")])
+    assert code == 2
+    assert "--weights FILE" in capsys.readouterr().err

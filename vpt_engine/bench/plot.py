@@ -1,0 +1,101 @@
+"""Bar charts with error bars, drawn with Pillow (no plotting library needed)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Sequence
+
+from PIL import Image, ImageDraw, ImageFont
+
+from ..atomicio import atomic_path
+
+PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
+           (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
+PANEL_W, PANEL_H, MARGIN_L, MARGIN_T, MARGIN_B = 560, 360, 60, 40, 50
+
+
+def font(size: int) -> ImageFont.ImageFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:   # Pillow < 10.1 has one bitmap size only
+        return ImageFont.load_default()
+
+
+def plot_summary(rows, path: str | Path, title: str = "") -> Path:
+    """One panel per metric; groups of bars per shot count, one bar (mean ± std) per method."""
+    from .report import METRIC_TITLES, METRICS, method_order
+
+    methods = sorted({r.method for r in rows}, key=method_order)
+    labels = {r.method: r.label for r in rows}
+    shots = sorted({r.shots for r in rows})
+    by_key = {(r.shots, r.method): r for r in rows}
+    panels = []
+    for metric in METRICS:
+        groups = [[(by_key[(k, m)].mean(metric), by_key[(k, m)].std(metric)) if (k, m) in by_key else None
+                   for m in methods] for k in shots]
+        panels.append(bar_panel(groups, [f"{k}-shot" for k in shots], METRIC_TITLES[metric] + " (%)"))
+    legend = legend_strip([labels[m] for m in methods], width=PANEL_W * len(panels))
+    header = 30 if title else 0
+    canvas = Image.new("RGB", (PANEL_W * len(panels), header + PANEL_H + legend.height), "white")
+    if title:
+        ImageDraw.Draw(canvas).text((10, 8), title, fill="black", font=font(16))
+    for index, panel in enumerate(panels):
+        canvas.paste(panel, (index * PANEL_W, header))
+    canvas.paste(legend, (0, header + PANEL_H))
+    return save_png(canvas, path)
+
+
+def bar_panel(groups: Sequence[Sequence[tuple[float, float] | None]], group_names: Sequence[str],
+              title: str) -> Image.Image:
+    """``groups[g][m]`` = (mean, std) in [0, 1] or None; the y axis starts below the lowest bar."""
+    image = Image.new("RGB", (PANEL_W, PANEL_H), "white")
+    draw = ImageDraw.Draw(image)
+    values = [v for group in groups for v in group if v is not None]
+    low = max(0.0, math.floor((min(m - s for m, s in values) if values else 0.0) * 10) / 10 - 0.1)
+    top, bottom, left, right = MARGIN_T, PANEL_H - MARGIN_B, MARGIN_L, PANEL_W - 15
+
+    def y_of(value: float) -> float:
+        return bottom - (min(1.0, max(low, value)) - low) / (1.0 - low) * (bottom - top)
+
+    draw.text((left, 10), title, fill="black", font=font(14))
+    for tick in range(int(round(low * 10)), 11):
+        y = y_of(tick / 10)
+        draw.line([(left, y), (right, y)], fill=(225, 225, 225))
+        draw.text((left - 34, y - 7), f"{tick * 10:3d}", fill="black", font=font(12))
+    draw.line([(left, top), (left, bottom), (right, bottom)], fill="black")
+    group_width = (right - left) / max(1, len(groups))
+    for g, group in enumerate(groups):
+        bar_width = group_width * 0.8 / max(1, len(group))
+        x0 = left + g * group_width + group_width * 0.1
+        for m, value in enumerate(group):
+            if value is None:
+                continue
+            mean, std = value
+            xa, xb = x0 + m * bar_width, x0 + (m + 1) * bar_width - 2
+            draw.rectangle([xa, y_of(mean), xb, bottom], fill=PALETTE[m % len(PALETTE)])
+            centre = (xa + xb) / 2
+            draw.line([(centre, y_of(mean + std)), (centre, y_of(mean - std))], fill="black", width=1)
+            for end in (mean + std, mean - std):
+                draw.line([(centre - 3, y_of(end)), (centre + 3, y_of(end))], fill="black")
+        draw.text((left + g * group_width + group_width / 2 - 20, bottom + 8), group_names[g], fill="black",
+                  font=font(13))
+    return image
+
+
+def legend_strip(names: Sequence[str], width: int) -> Image.Image:
+    per_row = max(1, width // 220)
+    rows = math.ceil(len(names) / per_row)
+    image = Image.new("RGB", (width, 12 + rows * 22), "white")
+    draw = ImageDraw.Draw(image)
+    for index, name in enumerate(names):
+        x, y = 15 + (index % per_row) * 220, 6 + (index // per_row) * 22
+        draw.rectangle([x, y + 3, x + 14, y + 15], fill=PALETTE[index % len(PALETTE)])
+        draw.text((x + 20, y + 2), name, fill="black", font=font(13))
+    return image
+
+
+def save_png(image: Image.Image, path: str | Path) -> Path:
+    with atomic_path(path) as tmp:
+        image.save(tmp, format="PNG")
+    return Path(path)
