@@ -59,7 +59,7 @@ def create_vit(name: str, *, pretrained: bool, model_kwargs: Mapping[str, Any]) 
         raise BackboneError(f"unknown timm model {name!r} (see timm.list_models('vit*'))")
     kwargs = {**tag_defaults(name), **dict(model_kwargs), "num_classes": 0}
     if pretrained:
-        kwargs.update(_pretrained_source(name))
+        ensure_pretrained_reachable(name)
     try:
         model = timm.create_model(name, pretrained=pretrained, **kwargs)
     except (TypeError, ValueError, AssertionError, KeyError) as error:
@@ -82,25 +82,28 @@ _HUB_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "open_clip_model.
                      "open_clip_pytorch_model.bin")
 
 
-def _pretrained_source(name: str) -> dict[str, Any]:
-    """Use weights already in the Hugging Face cache; otherwise fail fast when offline.
+def cached_pretrained_file(name: str) -> str | None:
+    """Path of ``name``'s pretrained weights in the local Hugging Face cache, if they are there."""
+    from timm.models import get_pretrained_cfg
 
-    Without this, an offline machine waits on network timeouts before timm gives up.
-    """
+    config = get_pretrained_cfg(name)
+    if config is None or not config.hf_hub_id:
+        return None
+    return _cached_hub_file(config.hf_hub_id, config.hf_hub_filename)
+
+
+def ensure_pretrained_reachable(name: str) -> None:
+    """Fail fast when offline, instead of waiting on network timeouts inside timm."""
     from timm.models import get_pretrained_cfg
 
     config = get_pretrained_cfg(name)
     if config is None:
         raise BackboneError(f"timm has no pretrained weights for {name!r}; pass a local file with --weights")
-    cached = _cached_hub_file(config.hf_hub_id, config.hf_hub_filename) if config.hf_hub_id else None
-    if cached:
-        return {"pretrained_cfg_overlay": {"file": cached}}
     host = _hub_host() if config.hf_hub_id else _url_host(config.url)
     if not _reachable(host):
         raise BackboneError(
             f"cannot fetch pretrained weights for {name}: {host} is not reachable (offline?). "
             "Download them on a connected machine, copy the file here and pass it with --weights")
-    return {}
 
 
 def _cached_hub_file(repo_id: str, filename: str | None) -> str | None:

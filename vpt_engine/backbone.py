@@ -86,10 +86,11 @@ def load_backbone(config: BackboneConfig, *, seed: int = 0) -> Backbone:
     """Build, load and freeze the backbone described by ``config``."""
     if config.random_init:
         torch.manual_seed(seed)
-    model = tc.create_vit(config.name, pretrained=config.pretrained, model_kwargs=config.model_kwargs)
-    report = None
-    if config.weights:
-        report = load_weights(model, config.weights)
+    weights_file = config.weights or (tc.cached_pretrained_file(config.name) if config.pretrained else None)
+    # Cached pretrained weights load like a local file: no network, and independent of timm's loader version.
+    download = config.pretrained and not weights_file
+    model = tc.create_vit(config.name, pretrained=download, model_kwargs=config.model_kwargs)
+    report = load_weights(model, weights_file) if weights_file else None
     freeze(model)
     arch = tc.architecture(model)
     source = config.weights and Path(config.weights).name or ("timm pretrained" if config.pretrained else "random")

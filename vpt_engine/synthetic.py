@@ -77,6 +77,18 @@ def write_task_folders(samples: list[PartSample], root: str | os.PathLike, task:
     return root
 
 
+def write_heldout(samples: list[PartSample], folder: str | os.PathLike) -> list[tuple[Path, dict[str, str]]]:
+    """Unsorted held-out images plus their labels for every task (what an inspection line sees)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for index, sample in enumerate(samples):
+        path = folder / f"heldout_{index:04d}.png"
+        cv2.imwrite(str(path), sample.image)
+        out.append((path, {task: sample.label(task) for task in TASK_LABELS}))
+    return out
+
+
 def _fixture_background(rng, height, width) -> np.ndarray:
     base = rng.uniform(70, 95)
     texture = cv2.GaussianBlur(rng.normal(0, 10, (height, width)).astype(np.float32), (0, 0), 3)
@@ -106,14 +118,17 @@ def _draw_defect(image, defect, centre, radius, rng) -> None:
     if defect == "ok":
         return
     x, y, angle = _surface_point(centre, radius, rng)
+    width = max(2, int(round(radius * 0.03)))  # visible at the model's input resolution
     if defect == "scratch":
         length = radius * rng.uniform(0.35, 0.6)
         direction = angle + math.pi / 2 + rng.uniform(-0.5, 0.5)
         end = (x + length * math.cos(direction), y + length * math.sin(direction))
-        cv2.line(image, (int(x), int(y)), (int(end[0]), int(end[1])), (55, 55, 60), 2, cv2.LINE_AA)
-        cv2.line(image, (int(x) + 1, int(y) + 1), (int(end[0]) + 1, int(end[1]) + 1), (225, 225, 230), 1, cv2.LINE_AA)
+        cv2.line(image, (int(x), int(y)), (int(end[0]), int(end[1])), (55, 55, 60), width, cv2.LINE_AA)
+        offset = width // 2 + 1
+        cv2.line(image, (int(x) + offset, int(y) + offset), (int(end[0]) + offset, int(end[1]) + offset),
+                 (225, 225, 230), max(1, width // 2), cv2.LINE_AA)
     elif defect == "pit":
-        r = radius * rng.uniform(0.05, 0.08)
+        r = radius * rng.uniform(0.07, 0.1)
         _circle(image, (x, y), r, (45, 42, 40))
         _circle(image, (x - r * 0.3, y - r * 0.3), r * 0.35, (210, 210, 215))
     elif defect == "crack":
@@ -124,7 +139,7 @@ def _draw_defect(image, defect, centre, radius, rng) -> None:
             step = radius * rng.uniform(0.05, 0.09)
             points.append((points[-1][0] + step * math.cos(heading), points[-1][1] + step * math.sin(heading)))
         polyline = np.asarray(points, dtype=np.int32).reshape(-1, 1, 2)
-        cv2.polylines(image, [polyline], False, (30, 30, 32), 2, cv2.LINE_AA)
+        cv2.polylines(image, [polyline], False, (30, 30, 32), width, cv2.LINE_AA)
 
 
 def _lighting(image, rng) -> None:
