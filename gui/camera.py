@@ -33,9 +33,17 @@ class Frame:
 
 
 def rgb_to_qimage(rgb: np.ndarray) -> QImage:
-    rgb = np.ascontiguousarray(rgb)
+    """Copy pixels into a QImage that owns its memory.
+
+    Not ``QImage(buffer, ...)``: wrapping a numpy buffer crashed PySide6 6.12
+    (a reference-count error) when done at camera rates from a thread.
+    """
     height, width = rgb.shape[:2]
-    return QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+    image = QImage(width, height, QImage.Format.Format_RGB888)
+    stride = image.bytesPerLine()
+    target = np.frombuffer(image.bits(), np.uint8, count=stride * height).reshape(height, stride)
+    target[:, :3 * width] = np.asarray(rgb, np.uint8).reshape(height, 3 * width)
+    return image
 
 
 class PreviewThread(QThread):

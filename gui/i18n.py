@@ -58,11 +58,27 @@ class LanguageSwitcher:
         qt_translator = QTranslator(app)   # Qt's own dialogs (file chooser, message box buttons)
         from PySide6.QtCore import QLibraryInfo
 
-        if qt_translator.load(QLocale(language), "qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        qt_folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+        if qt_translator.load(QLocale(language), "qtbase", "_", qt_folder):
             app.installTranslator(qt_translator)
             self._installed.append(qt_translator)
         self.language = language
         return True
+
+
+def set_text(label, make_text) -> None:
+    """Show ``make_text()`` now and again after a language switch (for texts that depend on state)."""
+    label._make_text = make_text
+    label.setText(make_text())
+
+
+def refresh_texts(widget) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    for label in widget.findChildren(QLabel):
+        make_text = getattr(label, "_make_text", None)
+        if make_text is not None:
+            label.setText(make_text())
 
 
 class Retranslating:
@@ -73,6 +89,7 @@ class Retranslating:
 
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
+            refresh_texts(self)
         super().changeEvent(event)
 
     def retranslate(self) -> None:

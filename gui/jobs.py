@@ -6,6 +6,7 @@ thread, so the window opens fast and stays responsive.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -43,11 +44,17 @@ def cached_backbone(config_dict: dict[str, Any]):
         return _backbone_cache[key]
 
 
-def leave_a_core_for_the_window() -> None:
-    """Torch would take every core; on a small PC that makes the window stutter."""
+@contextlib.contextmanager
+def leave_a_core_for_the_window():
+    """Torch would take every core; on a small PC that makes the window stutter. Restored afterwards."""
     import torch
 
-    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, min(before, (os.cpu_count() or 2) - 1)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def project_index(images_dir: Path, classes: list[str]):
@@ -103,41 +110,45 @@ def validation_fraction(counts: dict[str, int]) -> float:
 
 def training_job(request: TrainRequest):
     def job(emit, cancel: threading.Event) -> TrainedRun | None:
-        from vpt_engine.dataset import load_images
-        from vpt_engine.prompts import PromptConfig
-        from vpt_engine.taskpack import save_task
-        from vpt_engine.training import TrainConfig, train
-
-        leave_a_core_for_the_window()
-        emit(ev.PhaseStarted(LOADING_BACKBONE, 0))
-        backbone = cached_backbone(request.backbone)
-        index = project_index(request.images_dir, request.classes)
-        emit(ev.PhaseStarted(ev.Phase.LOADING, len(index.files)))
-        try:
-            data = load_images(index, backbone.preprocess, on_progress=_loading_progress(emit, cancel))
-        except TrainingCancelled:
-            return None
-        prompt_config = PromptConfig(num_prompts=request.num_prompts, depth=request.depth, init=request.init)
-        train_config = TrainConfig(epochs=request.epochs, learning_rate=request.learning_rate,
-                                   batch_size=request.batch_size, val_fraction=validation_fraction(data.counts()))
-        auto = None
-        if request.auto:
-            from vpt_engine.autoselect import AutoSelectConfig
-
-            auto = AutoSelectConfig(choose_init=True, choose_prompts=True, time_budget_s=None)
-        for event in train(backbone, data, prompt_config, train_config, cancel=cancel, auto=auto):
-            if isinstance(event, ev.Cancelled):
-                return None
-            if isinstance(event, ev.Finished):
-                result = event.result
-                extra = {"app": {"settings": request.settings}}
-                if result.auto_report:
-                    extra["auto_selection"] = result.auto_report
-                path = save_task(result, backbone, request.task_path, name=request.task_path.stem, extra=extra)
-                return TrainedRun(path, dict(result.metrics), list(result.history), result.auto_report)
-            emit(event)
-        return None
+        with leave_a_core_for_the_window():
+            return _train(request, emit, cancel)
     return job
+
+
+def _train(request: TrainRequest, emit, cancel: threading.Event) -> TrainedRun | None:
+    from vpt_engine.dataset import load_images
+    from vpt_engine.prompts import PromptConfig
+    from vpt_engine.taskpack import save_task
+    from vpt_engine.training import TrainConfig, train
+
+    emit(ev.PhaseStarted(LOADING_BACKBONE, 0))
+    backbone = cached_backbone(request.backbone)
+    index = project_index(request.images_dir, request.classes)
+    emit(ev.PhaseStarted(ev.Phase.LOADING, len(index.files)))
+    try:
+        data = load_images(index, backbone.preprocess, on_progress=_loading_progress(emit, cancel))
+    except TrainingCancelled:
+        return None
+    prompt_config = PromptConfig(num_prompts=request.num_prompts, depth=request.depth, init=request.init)
+    train_config = TrainConfig(epochs=request.epochs, learning_rate=request.learning_rate,
+                               batch_size=request.batch_size, val_fraction=validation_fraction(data.counts()))
+    auto = None
+    if request.auto:
+        from vpt_engine.autoselect import AutoSelectConfig
+
+        auto = AutoSelectConfig(choose_init=True, choose_prompts=True, time_budget_s=None)
+    for event in train(backbone, data, prompt_config, train_config, cancel=cancel, auto=auto):
+        if isinstance(event, ev.Cancelled):
+            return None
+        if isinstance(event, ev.Finished):
+            result = event.result
+            extra = {"app": {"settings": request.settings}}
+            if result.auto_report:
+                extra["auto_selection"] = result.auto_report
+            path = save_task(result, backbone, request.task_path, name=request.task_path.stem, extra=extra)
+            return TrainedRun(path, dict(result.metrics), list(result.history), result.auto_report)
+        emit(event)
+    return None
 
 
 # -- evaluation ------------------------------------------------------------
@@ -193,26 +204,13 @@ def export_job(task_paths: list[Path], bundle_dir: Path, parity_images: list[Pat
     def job(emit, cancel: threading.Event) -> ExportOutcome:
         from export.bundle_builder import export_bundle
 
-        def on_progress(*args, **kwargs) -> None:
-            emit(_export_progress(args, kwargs))
+        def on_progress(stage: str, fraction: float) -> None:
+            emit(ExportProgress(str(stage), int(round(100 * float(fraction))), 100))
 
         report = export_bundle([str(p) for p in task_paths], str(bundle_dir), parity=True,
                                parity_images=[str(p) for p in parity_images] or None, on_progress=on_progress)
         return ExportOutcome(Path(bundle_dir), report)
     return job
-
-
-def _export_progress(args: tuple, kwargs: dict) -> ExportProgress:
-    """Accept the exporter's progress call whatever its exact shape (a message, counts, an event)."""
-    values = list(args) + list(kwargs.values())
-    text = next((str(v) for v in values if isinstance(v, str)), "")
-    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    if not text and values and hasattr(values[0], "__dict__"):
-        item = values[0]
-        text = str(getattr(item, "message", "") or getattr(item, "stage", "") or getattr(item, "phase", ""))
-        numbers = [getattr(item, "done", 0) or 0, getattr(item, "total", 0) or 0]
-    done, total = (int(numbers[0]), int(numbers[1])) if len(numbers) >= 2 else (0, 0)
-    return ExportProgress(text, done, total)
 
 
 # -- import ----------------------------------------------------------------

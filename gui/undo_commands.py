@@ -19,10 +19,6 @@ from .project import ClassInfo
 from .session import ProjectSession
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("UndoCommands", text)
-
-
 class _SafeCommand(QUndoCommand):
     def __init__(self, session: ProjectSession, text: str):
         super().__init__(text)
@@ -55,7 +51,8 @@ class _SafeCommand(QUndoCommand):
 
 class AddClassCommand(_SafeCommand):
     def __init__(self, session: ProjectSession, name: str):
-        super().__init__(session, _tr("Add class “{name}”").format(name=name))
+        text = QCoreApplication.translate("UndoCommands", "Add class “{name}”")
+        super().__init__(session, text.format(name=name))
         self.name = session.project.check_class_name(name)
         self.info: ClassInfo | None = None
         self.trashed: Path | None = None
@@ -73,7 +70,8 @@ class AddClassCommand(_SafeCommand):
 
 class RenameClassCommand(_SafeCommand):
     def __init__(self, session: ProjectSession, old: str, new: str):
-        super().__init__(session, _tr("Rename class “{old}” to “{new}”").format(old=old, new=new))
+        text = QCoreApplication.translate("UndoCommands", "Rename class “{old}” to “{new}”")
+        super().__init__(session, text.format(old=old, new=new))
         self.old = old
         self.new = session.project.check_class_name(new, ignore=old)
 
@@ -86,7 +84,8 @@ class RenameClassCommand(_SafeCommand):
 
 class DeleteClassCommand(_SafeCommand):
     def __init__(self, session: ProjectSession, name: str):
-        super().__init__(session, _tr("Delete class “{name}”").format(name=name))
+        text = QCoreApplication.translate("UndoCommands", "Delete class “{name}”")
+        super().__init__(session, text.format(name=name))
         self.info = session.project.class_info(name)
         self.position, self.trashed = 0, None
 
@@ -115,7 +114,8 @@ class _ImageCommand(_SafeCommand):
 
 class DeleteImagesCommand(_ImageCommand):
     def __init__(self, session: ProjectSession, paths: list[Path]):
-        super().__init__(session, _tr("Delete {count} image(s)").format(count=len(paths)), paths)
+        text = QCoreApplication.translate("UndoCommands", "Delete {count} image(s)")
+        super().__init__(session, text.format(count=len(paths)), paths)
 
     def do(self) -> None:
         self.pairs = self.session.project.trash_images([original for original, _ in self.pairs] or self.paths)
@@ -123,8 +123,8 @@ class DeleteImagesCommand(_ImageCommand):
 
 class MoveImagesCommand(_ImageCommand):
     def __init__(self, session: ProjectSession, paths: list[Path], target: str):
-        super().__init__(session, _tr("Move {count} image(s) to “{name}”").format(count=len(paths), name=target),
-                         paths)
+        text = QCoreApplication.translate("UndoCommands", "Move {count} image(s) to “{name}”")
+        super().__init__(session, text.format(count=len(paths), name=target), paths)
         self.target = target
 
     def do(self) -> None:
@@ -136,7 +136,8 @@ class ImportImagesCommand(_ImageCommand):
     """Images already copied in by the import job; undo sends them to the trash."""
 
     def __init__(self, session: ProjectSession, added: list[Path]):
-        super().__init__(session, _tr("Import {count} image(s)").format(count=len(added)), added)
+        text = QCoreApplication.translate("UndoCommands", "Import {count} image(s)")
+        super().__init__(session, text.format(count=len(added)), added)
         self.trashed: list[tuple[Path, Path]] = []
 
     def do(self) -> None:

@@ -153,8 +153,8 @@ class ClassList(Retranslating, QWidget):
         old = self.current_class()
         if not old:
             return
-        new, ok = QInputDialog.getText(self, self.tr("Rename class"), self.tr("New name for “{name}”:").format(name=old),
-                                       text=old)
+        new, ok = QInputDialog.getText(self, self.tr("Rename class"),
+                                       self.tr("New name for “{name}”:").format(name=old), text=old)
         if ok and new.strip() and new.strip() != old:
             self.rename_class(old, new)
 

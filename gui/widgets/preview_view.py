@@ -64,7 +64,8 @@ class PreviewView(Retranslating, QWidget):
             painter.setPen(QColor("#ffb74d") if self.state == LOST else QColor("#e0e0e0"))
             painter.setFont(QFont(self.font().family(), 14))
             text = self.state_texts.get(self.state, "").format(source=self.detail)
-            painter.drawText(self.rect().adjusted(20, 20, -20, -20), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+            painter.drawText(self.rect().adjusted(20, 20, -20, -20),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
         if self.flash:
             painter.setPen(QPen(QColor("#ffffff"), 8))
             painter.drawRect(self.rect())
@@ -90,10 +91,13 @@ class PreviewView(Retranslating, QWidget):
         if not self.overlay:
             return
         line_height = 34
-        band = QRectF(0, self.height() - line_height * len(self.overlay) - 16, self.width(), line_height * len(self.overlay) + 16)
+        height = line_height * len(self.overlay) + 16
+        band = QRectF(0, self.height() - height, self.width(), height)
         painter.fillRect(band, QColor(0, 0, 0, 170))
         for row, (text, colour) in enumerate(self.overlay):
-            painter.setFont(QFont(self.font().family(), 20 if row == 0 else 12, QFont.Weight.Bold if row == 0 else QFont.Weight.Normal))
+            first = row == 0   # the label itself, large
+            painter.setFont(QFont(self.font().family(), 20 if first else 12,
+                                  QFont.Weight.Bold if first else QFont.Weight.Normal))
             painter.setPen(colour)
             painter.drawText(QRectF(16, band.top() + 8 + row * line_height, self.width() - 32, line_height),
                              Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)

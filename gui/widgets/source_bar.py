@@ -69,7 +69,7 @@ class SourceBar(Retranslating, QWidget):
             self.kind_box.addItem("", kind)
         self.resolution_box.addItem("", None)
         for width, height in RESOLUTIONS:
-            self.resolution_box.addItem(f"{width} × {height}", (width, height))
+            self.resolution_box.addItem(f"{width} × {height}", f"{width}x{height}")
         self.kind_box.currentIndexChanged.connect(self._kind_changed)
         self.find_button.clicked.connect(self.find_cameras)
         self.browse_button.clicked.connect(self._browse)
@@ -99,7 +99,8 @@ class SourceBar(Retranslating, QWidget):
         else:
             target = self.path_edit.text().strip()
         size = self.resolution_box.currentData()
-        return SourceSpec(kind, target, *(size or (None, None)))
+        width, height = (int(v) for v in size.split("x")) if size else (None, None)
+        return SourceSpec(kind, target, width, height)
 
     def set_spec(self, spec: SourceSpec) -> None:
         self.kind_box.setCurrentIndex(KINDS.index(spec.kind))
@@ -107,8 +108,7 @@ class SourceBar(Retranslating, QWidget):
             self.camera_box.setEditText(str(spec.target))
         else:
             self.path_edit.setText(str(spec.target))
-        size = (spec.width, spec.height) if spec.width else None
-        index = self.resolution_box.findData(size)
+        index = self.resolution_box.findData(f"{spec.width}x{spec.height}") if spec.width else 0
         self.resolution_box.setCurrentIndex(max(0, index))
 
     def set_running(self, state: str) -> None:

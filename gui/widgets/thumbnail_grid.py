@@ -37,20 +37,16 @@ class ThumbnailGrid(Retranslating, QListView):
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.doubleClicked.connect(lambda index: self.openRequested.emit(index.data(PathRole)))
+        # Keys are handled in keyPressEvent (not as shortcuts) so they act only on this grid.
         self.delete_action = QAction(self)
-        self.delete_action.setShortcut(QKeySequence.StandardKey.Delete)
-        self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.delete_action.triggered.connect(self._delete_selected)
         self.open_action = QAction(self)
-        self.open_action.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
-        self.open_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.open_action.triggered.connect(self._open_current)
-        self.addActions([self.delete_action, self.open_action])
         self.retranslate()
 
     def retranslate(self) -> None:
-        self.delete_action.setText(self.tr("Delete (can be undone)"))
-        self.open_action.setText(self.tr("Show larger"))
+        self.delete_action.setText(self.tr("Delete (can be undone)") + "\tDel")
+        self.open_action.setText(self.tr("Show larger") + "\tEnter")
         self.setToolTip(self.tr("Double-click to enlarge. Drag pictures onto a class to move them; "
                                 "Ctrl+1…9 moves them to that class; Delete removes them."))
 
@@ -60,6 +56,14 @@ class ThumbnailGrid(Retranslating, QListView):
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         """Ctrl+number moves the selection to that class (number keys alone choose the class)."""
+        if event.matches(QKeySequence.StandardKey.Delete) or event.key() == Qt.Key.Key_Backspace:
+            self._delete_selected()
+            event.accept()
+            return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._open_current()
+            event.accept()
+            return
         modifiers = event.modifiers()
         if modifiers & Qt.KeyboardModifier.ControlModifier and Qt.Key.Key_1 <= event.key() <= Qt.Key.Key_9:
             number = event.key() - Qt.Key.Key_1
@@ -79,7 +83,8 @@ class ThumbnailGrid(Retranslating, QListView):
         move_menu = menu.addMenu(self.tr("Move to class"))
         for number, name in enumerate(self.class_names, start=1):
             action = move_menu.addAction(f"{name}\tCtrl+{number}" if number <= 9 else name)
-            action.triggered.connect(lambda _=False, target=name: self.moveRequested.emit(self.selected_paths(), target))
+            action.triggered.connect(
+                lambda _=False, target=name: self.moveRequested.emit(self.selected_paths(), target))
         menu.addSeparator()
         menu.addAction(self.delete_action)
         menu.exec(event.globalPos())

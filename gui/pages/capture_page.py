@@ -1,0 +1,302 @@
+"""Capture and label: live picture, capture to a class (Space, bursts), import, class list and picture grid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMessageBox, QProgressDialog, QPushButton,
+                               QSpinBox, QSplitter, QVBoxLayout, QWidget)
+
+from ..camera import RUNNING, CameraController
+from ..dialogs.image_viewer import ImageViewer
+from ..i18n import Retranslating
+from ..jobs import import_job
+from ..project_files import expand_image_paths
+from ..session import ProjectSession
+from ..sources import SourceSpec
+from ..undo_commands import DeleteImagesCommand, ImportImagesCommand, MoveImagesCommand
+from ..widgets.class_list import ClassList
+from ..widgets.preview_view import PreviewView
+from ..widgets.source_bar import SourceBar
+from ..widgets.thumbnail_grid import ThumbnailGrid
+from ..widgets.thumbnail_model import ThumbnailLoader, ThumbnailModel
+from ..workers import start_job
+
+BURST_INTERVAL_MS = 200
+
+
+class CapturePage(Retranslating, QWidget):
+    message = Signal(str)        # for the status bar
+
+    def __init__(self, session: ProjectSession, camera: CameraController, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session, self.camera = session, camera
+        self.burst_left = 0
+        self.last_captured_number = -1
+        self.import_thread = None
+        self.source_bar = SourceBar()
+        self.preview = PreviewView()
+        self.capture_button = QPushButton(objectName="primary")
+        self.burst_count = QSpinBox(minimum=2, maximum=500, value=10)
+        self.burst_button = QPushButton()
+        self.problem_label = QLabel(objectName="problem")
+        self.problem_label.setWordWrap(True)
+        self.class_list = ClassList(session)
+        self.loader = ThumbnailLoader()
+        self.loader.start()
+        self.model = ThumbnailModel(self.loader, self)
+        self.grid = ThumbnailGrid(self.model)
+        self.grid_title = QLabel()
+        self.import_files_button, self.import_folder_button = QPushButton(), QPushButton()
+        self.burst_timer = QTimer(self, interval=BURST_INTERVAL_MS)
+        self.flash_timer = QTimer(self, singleShot=True, interval=120)
+        self._build()
+        self._connect()
+        self._make_shortcuts()
+        self.retranslate()
+        spec = session.project.settings.get("source")
+        if spec:
+            try:
+                self.source_bar.set_spec(SourceSpec.from_dict(spec))
+            except Exception:  # noqa: BLE001 - an old or hand-edited setting: just start blank
+                pass
+        self.show_class(self.class_list.current_class() or "")
+
+    def _build(self) -> None:
+        capture_row = QHBoxLayout()
+        capture_row.addWidget(self.capture_button, 2)
+        capture_row.addWidget(self.burst_count)
+        capture_row.addWidget(self.burst_button, 1)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.source_bar)
+        left_layout.addWidget(self.preview, 1)
+        left_layout.addLayout(capture_row)
+        left_layout.addWidget(self.problem_label)
+        grid_header = QHBoxLayout()
+        grid_header.addWidget(self.grid_title, 1)
+        grid_header.addWidget(self.import_files_button)
+        grid_header.addWidget(self.import_folder_button)
+        bottom = QWidget()
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        bottom_layout.addLayout(grid_header)
+        bottom_layout.addWidget(self.grid, 1)
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(left)
+        top.addWidget(self.class_list)
+        top.setStretchFactor(0, 3)
+        top.setStretchFactor(1, 1)
+        vertical = QSplitter(Qt.Orientation.Vertical)
+        vertical.addWidget(top)
+        vertical.addWidget(bottom)
+        vertical.setStretchFactor(0, 3)
+        vertical.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(vertical)
+
+    def _connect(self) -> None:
+        self.source_bar.startRequested.connect(self.start_source)
+        self.source_bar.stopRequested.connect(self.camera.stop)
+        self.source_bar.problem.connect(self.show_problem)
+        self.camera.frameArrived.connect(self._on_frame)
+        self.camera.stateChanged.connect(self._on_camera_state)
+        self.camera.fpsChanged.connect(self.preview.set_fps)
+        self.capture_button.clicked.connect(self.capture_one)
+        self.burst_button.clicked.connect(self.toggle_burst)
+        self.burst_timer.timeout.connect(self._burst_tick)
+        self.flash_timer.timeout.connect(lambda: setattr(self.preview, "flash", False))
+        self.class_list.currentClassChanged.connect(self.show_class)
+        self.session.imagesChanged.connect(self._images_changed)
+        self.session.classesChanged.connect(lambda: self._images_changed(""))
+        self.session.writeFailed.connect(self._write_failed)
+        self.grid.openRequested.connect(self.open_viewer)
+        self.grid.deleteRequested.connect(self.delete_images)
+        self.grid.moveRequested.connect(self.move_images)
+        self.grid.filesDropped.connect(self.import_paths)
+        self.import_files_button.clicked.connect(self.ask_import_files)
+        self.import_folder_button.clicked.connect(self.ask_import_folder)
+
+    def _make_shortcuts(self) -> None:
+        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        QShortcut(QKeySequence(Qt.Key.Key_Space), self, self.capture_one, context=context)
+        QShortcut(QKeySequence("B"), self, self.toggle_burst, context=context)
+        for number in range(1, 10):
+            QShortcut(QKeySequence(str(number)), self, lambda row=number - 1: self.class_list.select_class(row),
+                      context=context)
+
+    def retranslate(self) -> None:
+        self.burst_count.setSuffix(self.tr(" pictures"))
+        self.burst_count.setToolTip(self.tr("How many pictures one burst takes (one every 0.2 s)"))
+        self.import_files_button.setText(self.tr("Import pictures…"))
+        self.import_folder_button.setText(self.tr("Import folder…"))
+        self._update_capture_texts()
+
+    def _update_capture_texts(self) -> None:
+        name = self.class_list.current_class()
+        if name:
+            self.capture_button.setText(self.tr("Capture to “{name}”  (Space)").format(name=name))
+            self.grid_title.setText(self.tr("Pictures in “{name}”: {count}").format(
+                name=name, count=len(self.model.paths)))
+        else:
+            self.capture_button.setText(self.tr("Add a class first"))
+            self.grid_title.setText(self.tr("No class yet: press Add… to make one."))
+        self.burst_button.setText(self.tr("Stop burst ({left} left)").format(left=self.burst_left)
+                                  if self.burst_left else self.tr("Burst  (B)"))
+        ready = bool(name) and self.camera.state == RUNNING
+        self.capture_button.setEnabled(ready)
+        self.burst_button.setEnabled(ready or self.burst_left > 0)
+        self.import_files_button.setEnabled(bool(name))
+        self.import_folder_button.setEnabled(bool(name))
+
+    # -- source -----------------------------------------------------------
+    def start_source(self, spec: SourceSpec) -> None:
+        self.problem_label.clear()
+        self.session.set_setting("source", spec.to_dict())
+        self.camera.start(spec)
+
+    def _on_frame(self, frame) -> None:
+        if self.isVisible():
+            self.preview.show_frame(frame)
+
+    def _on_camera_state(self, state: str, detail: str) -> None:
+        self.preview.set_state(state, detail)
+        if state != "off" and self.camera.spec is not None:
+            self.source_bar.set_spec(self.camera.spec)   # the other page may have started it
+        self.source_bar.set_running(state)
+        if state != RUNNING:
+            self._stop_burst()
+        self._update_capture_texts()
+
+    def show_problem(self, text: str) -> None:
+        self.problem_label.setText(text)
+        self.message.emit(text)
+
+    # -- capture ------------------------------------------------------------
+    def capture_one(self) -> bool:
+        """Save the newest frame to the chosen class; False (with a reason shown) if it cannot."""
+        name = self.class_list.current_class()
+        frame = self.camera.latest_frame
+        if not name:
+            self.show_problem(self.tr("Add a class first, then capture."))
+            return False
+        if frame is None or self.camera.state != RUNNING:
+            self.show_problem(self.tr("No picture to capture: start a camera or another source first."))
+            return False
+        self.session.capture(name, frame.rgb)
+        self.last_captured_number = frame.number
+        self.preview.flash = True
+        self.flash_timer.start()
+        return True
+
+    def toggle_burst(self) -> None:
+        if self.burst_left:
+            self._stop_burst()
+        elif self.class_list.current_class() and self.camera.state == RUNNING:
+            self.burst_left = self.burst_count.value()
+            self.burst_timer.start()
+            self._burst_tick()
+
+    def _burst_tick(self) -> None:
+        frame = self.camera.latest_frame
+        if frame is None or frame.number == self.last_captured_number:
+            return   # wait for a new picture rather than saving the same one twice
+        if self.capture_one():
+            self.burst_left -= 1
+        if self.burst_left <= 0:
+            self._stop_burst()
+        self._update_capture_texts()
+
+    def _stop_burst(self) -> None:
+        self.burst_left = 0
+        self.burst_timer.stop()
+        self._update_capture_texts()
+
+    def _write_failed(self, text: str) -> None:
+        self._stop_burst()
+        self.show_problem(self.tr("A picture could not be saved: {error}").format(error=text))
+
+    # -- grid ---------------------------------------------------------------
+    def show_class(self, name: str) -> None:
+        self.model.set_paths(self.session.project.image_paths(name) if name else [])
+        self.grid.class_names = self.session.project.class_names
+        self._update_capture_texts()
+
+    def _images_changed(self, name: str) -> None:
+        current = self.class_list.current_class() or ""
+        if name in ("", current):
+            self.show_class(current)
+
+    def open_viewer(self, path: Path) -> None:
+        paths = self.model.paths
+        viewer = ImageViewer(paths, paths.index(path) if path in paths else 0, parent=self)
+        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        viewer.show()
+
+    def delete_images(self, paths: list) -> None:
+        self.model.forget(paths)
+        self.session.undo_stack.push(DeleteImagesCommand(self.session, paths))
+        self.message.emit(self.tr("{count} picture(s) moved to the trash (Ctrl+Z to undo)").format(count=len(paths)))
+
+    def move_images(self, paths: list, target: str) -> None:
+        paths = [p for p in paths if p.parent.name != target]
+        if paths:
+            self.session.undo_stack.push(MoveImagesCommand(self.session, paths, target))
+
+    # -- import ---------------------------------------------------------------
+    def ask_import_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self, self.tr("Import pictures"), "",
+            self.tr("Pictures (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp);;All files (*)"))
+        if files:
+            self.import_paths([Path(f) for f in files])
+
+    def ask_import_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Import all pictures in a folder"))
+        if folder:
+            self.import_paths([Path(folder)])
+
+    def import_paths(self, items: list) -> None:
+        """Copy pictures (folders searched inside) into the chosen class, in the background."""
+        name = self.class_list.current_class()
+        if not name or self.import_thread is not None:
+            return
+        paths = expand_image_paths(items)
+        progress = QProgressDialog(self.tr("Importing pictures into “{name}”…").format(name=name),
+                                   self.tr("Cancel"), 0, max(1, len(paths)), self)
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(500)
+        self.import_thread = start_job(import_job(paths, self.session.project.class_dir(name)),
+                                       on_event=lambda e: progress.setValue(e.done),
+                                       on_success=lambda result: self._import_done(result, progress),
+                                       on_failure=lambda text: self._import_failed(text, progress), parent=self)
+        progress.canceled.connect(self.import_thread.cancel)
+
+    def _import_done(self, result, progress) -> None:
+        progress.close()
+        self.import_thread = None
+        if result.added:
+            self.session.undo_stack.push(ImportImagesCommand(self.session, result.added))
+        summary = self.tr("Imported {added} picture(s).").format(added=len(result.added))
+        self.message.emit(summary)
+        if result.skipped:
+            listing = "\n".join(result.skipped[:15]) + ("\n…" if len(result.skipped) > 15 else "")
+            QMessageBox.information(self, self.tr("Import"), self.tr(
+                "{summary}\n\n{skipped} file(s) were left out because they are not readable pictures:\n{listing}"
+            ).format(summary=summary, skipped=len(result.skipped), listing=listing))
+        self.importFinished.emit()
+
+    def _import_failed(self, text: str, progress) -> None:
+        progress.close()
+        self.import_thread = None
+        self.show_problem(self.tr("Import stopped: {error}").format(error=text))
+        self.importFinished.emit()
+
+    importFinished = Signal()
+
+    def shutdown(self) -> None:
+        self._stop_burst()
+        self.loader.stop()

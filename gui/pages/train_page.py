@@ -1,0 +1,278 @@
+"""Train: settings with good defaults, checks in plain words, progress with a live chart, Cancel, earlier runs."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QProgressBar, QPushButton, QScrollArea,
+                               QSplitter, QVBoxLayout, QWidget)
+
+from vpt_engine import events as ev
+
+from ..i18n import Retranslating, set_text
+from ..jobs import LOADING_BACKBONE, TrainedRun, TrainRequest, autoselect_available, training_job
+from ..prechecks import can_train, training_checks
+from ..session import ProjectSession
+from ..widgets.chart import LineChart
+from ..widgets.precheck_list import PreCheckList
+from ..widgets.runs_table import RunsTable, RunSummary
+from ..widgets.train_settings import TrainSettingsForm
+from ..workers import start_job
+
+IDLE, RUNNING, CANCELLING = "idle", "running", "cancelling"
+
+
+class TrainPage(Retranslating, QWidget):
+    trainingFinished = Signal(object)     # TrainedRun, or None when cancelled or failed
+    message = Signal(str)
+
+    def __init__(self, session: ProjectSession, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.state = IDLE
+        self.thread = None
+        self.phase = ""
+        self.last_run: TrainedRun | None = None
+        self.events_seen = 0
+        self.title = QLabel(objectName="pageTitle")
+        self.form = TrainSettingsForm(autoselect_available())
+        self.checks = PreCheckList()
+        self.start_button = QPushButton(objectName="primary")
+        self.cancel_button = QPushButton()
+        self.phase_label = QLabel()
+        self.eta_label = QLabel(objectName="hint")
+        self.progress = QProgressBar()
+        self.result_label = QLabel()
+        self.result_label.setWordWrap(True)
+        self.loss_chart = LineChart()
+        self.accuracy_chart = LineChart(y_range=(0.0, 1.0))
+        self.notices = QListWidget()
+        self.notices.setMaximumHeight(90)
+        self.runs_title = QLabel()
+        self.runs = RunsTable()
+        self._build()
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.form.changed.connect(self.refresh_checks)
+        self.runs.runSelected.connect(self.show_run)
+        session.classesChanged.connect(self.refresh_checks)
+        session.imagesChanged.connect(lambda _: self.refresh_checks())
+        session.tasksChanged.connect(self.refresh_runs)
+        self.form.load(session.project.backbone, session.project.settings.get("training", {}))
+        self.retranslate()
+        self.refresh_checks()
+        self.refresh_runs()
+
+    def _build(self) -> None:
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.title)
+        left_layout.addWidget(self.form)
+        left_layout.addWidget(self.checks)
+        left_layout.addStretch(1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button, 2)
+        buttons.addWidget(self.cancel_button, 1)
+        left_layout.addLayout(buttons)
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setWidget(left)
+        charts = QHBoxLayout()
+        charts.addWidget(self.loss_chart)
+        charts.addWidget(self.accuracy_chart)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        status = QHBoxLayout()
+        status.addWidget(self.phase_label, 1)
+        status.addWidget(self.eta_label)
+        right_layout.addLayout(status)
+        right_layout.addWidget(self.progress)
+        right_layout.addWidget(self.result_label)
+        right_layout.addLayout(charts, 1)
+        right_layout.addWidget(self.notices)
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(scroll)
+        top.addWidget(right)
+        top.setStretchFactor(1, 2)
+        bottom = QWidget()
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        bottom_layout.addWidget(self.runs_title)
+        bottom_layout.addWidget(self.runs)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(top)
+        splitter.addWidget(bottom)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+    def retranslate(self) -> None:
+        self.title.setText(self.tr("Train a task"))
+        self.start_button.setText(self.tr("Start training"))
+        self.cancel_button.setText(self.tr("Cancel"))
+        self.runs_title.setText(self.tr("Earlier runs (select one to see its curves)"))
+        self.loss_chart.title = self.tr("Error (loss): lower is better")
+        self.accuracy_chart.title = self.tr("Accuracy: higher is better")
+        for chart in (self.loss_chart, self.accuracy_chart):
+            chart.x_label = self.tr("round")
+        self.loss_chart.set_series("train", self.tr("training"), "#0072B2")
+        self.loss_chart.set_series("val", self.tr("check pictures"), "#D55E00", dashed=True)
+        self.accuracy_chart.set_series("train", self.tr("training"), "#0072B2")
+        self.accuracy_chart.set_series("val", self.tr("check pictures"), "#D55E00", dashed=True)
+        if getattr(self.phase_label, "_make_text", None) is None:   # nothing shown yet
+            set_text(self.phase_label, lambda: self.tr("Ready."))
+        self._update_buttons()
+
+    # -- checks -------------------------------------------------------------
+    def current_checks(self):
+        return training_checks(self.session.project.image_counts(), self.form.backbone_config())
+
+    def refresh_checks(self) -> None:
+        self.checks.set_checks(self.current_checks())
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        self.start_button.setEnabled(self.state == IDLE and can_train(self.current_checks()))
+        self.cancel_button.setEnabled(self.state == RUNNING)
+        self.form.setEnabled(self.state == IDLE)
+
+    # -- running --------------------------------------------------------------
+    def build_request(self) -> TrainRequest:
+        project = self.session.project
+        settings = self.form.settings()
+        backbone = self.form.backbone_config()
+        name = self.form.task_name() or f"task-{len(project.task_paths()) + 1}"
+        return TrainRequest(images_dir=project.images_dir, classes=project.class_names, backbone=backbone,
+                            task_path=project.new_task_path(name), num_prompts=settings["num_prompts"],
+                            depth=settings["depth"], init=settings["init"], epochs=settings["epochs"],
+                            learning_rate=settings["learning_rate"], auto=settings["auto"] and self.form.auto_available,
+                            settings={**settings, "backbone": backbone})
+
+    def start(self) -> bool:
+        if self.state != IDLE or not can_train(self.current_checks()):
+            return False
+        request = self.build_request()
+        project = self.session.project
+        if request.backbone != project.backbone:
+            project.backbone = request.backbone
+        self.session.set_setting("training", self.form.settings())
+        self.session.mark_dirty()
+        self.loss_chart.clear()
+        self.accuracy_chart.clear()
+        self.notices.clear()
+        set_text(self.result_label, lambda: "")
+        self.progress.setRange(0, 0)
+        self.events_seen = 0
+        self.state = RUNNING
+        self._update_buttons()
+        self.thread = start_job(training_job(request), self._on_event, self._on_success, self._on_failure, self)
+        return True
+
+    def cancel(self) -> None:
+        if self.state == RUNNING and self.thread is not None:
+            self.state = CANCELLING
+            self.thread.cancel()
+            set_text(self.phase_label, lambda: self.tr("Stopping…"))
+            self._update_buttons()
+
+    def _on_event(self, event) -> None:
+        self.events_seen += 1
+        if isinstance(event, ev.PhaseStarted):
+            self.phase = event.phase
+            set_text(self.phase_label, lambda phase=event.phase: self._phase_text(phase))
+            self.progress.setRange(0, max(0, event.total))
+            self.progress.setValue(0)
+        elif isinstance(event, ev.Progress):
+            self.progress.setRange(0, max(1, event.total))
+            self.progress.setValue(event.done)
+            self.eta_label.setText(self._eta_text(event.eta_seconds))
+        elif isinstance(event, ev.TrainStep):
+            self.progress.setRange(0, event.total_steps)
+            self.progress.setValue(event.step)
+            set_text(self.phase_label, lambda e=event: self.tr("Training: round {epoch} of {epochs}").format(
+                epoch=e.epoch, epochs=e.epochs))
+            self.eta_label.setText(self._eta_text(event.eta_seconds))
+        elif isinstance(event, ev.EpochEnd):
+            self._plot_epoch(event.epoch, event.train_loss, event.val_loss, event.train_accuracy, event.val_accuracy)
+        elif isinstance(event, ev.Notice):
+            self.notices.addItem(event.message)
+
+    def _eta_text(self, seconds: float | None) -> str:
+        if seconds is None:
+            return ""
+        seconds = int(round(seconds))
+        if seconds < 60:
+            return self.tr("about {seconds} s left").format(seconds=max(1, seconds))
+        return self.tr("about {minutes} min left").format(minutes=round(seconds / 60))
+
+    def _plot_epoch(self, epoch, train_loss, val_loss, train_accuracy, val_accuracy) -> None:
+        self.loss_chart.add_point("train", epoch, train_loss)
+        self.loss_chart.add_point("val", epoch, val_loss)
+        self.accuracy_chart.add_point("train", epoch, train_accuracy)
+        self.accuracy_chart.add_point("val", epoch, val_accuracy)
+
+    def _phase_text(self, phase: str) -> str:
+        return {LOADING_BACKBONE: self.tr("Loading the model…"), ev.Phase.LOADING: self.tr("Reading pictures…"),
+                ev.Phase.PROTOTYPES: self.tr("Preparing prompts from your pictures…"),
+                ev.Phase.TRAIN: self.tr("Training…"), ev.Phase.EVAL: self.tr("Checking…"),
+                "select": self.tr("Trying prompt settings on your pictures…")}.get(
+            phase, self.tr("Trying settings on your pictures ({phase})…").format(phase=phase))
+
+    def _finish(self) -> None:
+        self.state = IDLE
+        self.thread = None
+        self.phase = ""
+        self.progress.setRange(0, 1)
+        self.eta_label.clear()
+        self._update_buttons()
+
+    def _on_success(self, run: TrainedRun | None) -> None:
+        self._finish()
+        self.last_run = run
+        if run is None:
+            set_text(self.phase_label, lambda: self.tr("Training cancelled; nothing was saved."))
+            self.progress.setValue(0)
+        else:
+            self.progress.setValue(1)
+            accuracy = run.metrics.get("val_accuracy")
+            if accuracy is None:
+                accuracy = run.metrics.get("train_accuracy") or 0.0
+            set_text(self.phase_label, lambda: self.tr("Done."))
+            set_text(self.result_label, lambda: self.tr("Saved as task “{name}”. Accuracy: {accuracy:.0f} %. "
+                                                        "Check it on the Evaluate page.").format(
+                name=run.path.stem, accuracy=100 * accuracy))
+            self.session.tasksChanged.emit()
+        self.message.emit(self.phase_label.text())
+        self.trainingFinished.emit(run)
+
+    def _on_failure(self, text: str) -> None:
+        self._finish()
+        set_text(self.phase_label, lambda: self.tr("Training stopped."))
+        set_text(self.result_label, lambda: "<span style='color:#b00020'>{}</span>".format(
+            _escape(self.tr("Training could not finish: {error}").format(error=text))))
+        self.message.emit(text)
+        self.trainingFinished.emit(None)
+
+    # -- earlier runs -------------------------------------------------------------
+    def refresh_runs(self) -> None:
+        self.runs.load(self.session.project.task_paths())
+
+    def show_run(self, run: RunSummary) -> None:
+        if self.state != IDLE:
+            return
+        self.loss_chart.clear()
+        self.accuracy_chart.clear()
+        for record in run.history:
+            self._plot_epoch(record.get("epoch"), record.get("train_loss"), record.get("val_loss"),
+                             record.get("train_accuracy"), record.get("val_accuracy"))
+        set_text(self.phase_label, lambda: self.tr("Curves of “{name}”").format(name=run.name))
+
+    def shutdown(self) -> None:
+        if self.thread is not None:
+            self.thread.cancel()
+            self.thread.wait(30000)
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)

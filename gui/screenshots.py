@@ -1,0 +1,88 @@
+"""``vpt gui --screenshot DIR``: drive a demo project through every page and save each page as a PNG.
+
+Training is kept short (a few rounds) so the whole run takes about a minute on
+two CPU cores; the pictures are for the README, not a benchmark.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from .i18n import LANGUAGES
+
+SCREENSHOT_EPOCHS = 6
+PAGE_ORDER = ("capture", "train", "evaluate", "export", "live")
+
+
+def wait_until(predicate, timeout_s: float = 120.0) -> bool:
+    """Keep the window working until ``predicate()`` is true (or time runs out)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        QApplication.processEvents()
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def render_pages(window, out_dir: Path, project_dir: Path) -> int:
+    from .demo import prepare_demo
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    project, camera_folder = prepare_demo(project_dir)
+    window.resize(1360, 880)
+    window.set_project(project)
+    window.show()
+    window.start_demo_camera(camera_folder)
+    prepare_pages(window)
+    written = []
+    original = window.languages.language
+    for language in [original] + [code for code in LANGUAGES if code != original]:
+        window.set_language(language)
+        for number, key in enumerate(PAGE_ORDER, start=1):
+            window.show_page(key)
+            wait_until(lambda: False, 0.6)   # let the page lay out and the preview draw new frames
+            path = out_dir / f"{number:02d}-{key}-{language}.png"
+            window.grab().save(str(path))
+            written.append(path)
+    window.set_language(original)
+    window.camera.stop()
+    window.close_project()
+    for path in written:
+        print(path)
+    return 0
+
+
+def prepare_pages(window) -> None:
+    """Fill each page with real content: a trained task, its evaluation, a bundle and live results."""
+    pages = window.pages
+    capture = pages["capture"]
+    wait_until(lambda: capture.preview.frames_shown >= 5, 30)
+    capture.class_list.select_class("scratch")
+    wait_until(lambda: len(capture.model.cache) >= min(8, len(capture.model.paths)), 20)
+    train = pages["train"]
+    if not window.session.project.task_paths():
+        train.form.epochs_spin.setValue(SCREENSHOT_EPOCHS)
+        train.form.auto_box.setChecked(False)
+        train.form.name_edit.setText("surface-check")
+        window.show_page("train")
+        if train.start():
+            wait_until(lambda: train.state == "idle", 600)
+    runs = window.session.project.task_paths()
+    if runs:
+        train.refresh_runs()
+        evaluate = pages["evaluate"]
+        evaluate.refresh_tasks()
+        if evaluate.evaluate():
+            wait_until(lambda: evaluate.thread is None, 300)
+        export = pages["export"]
+        export.refresh_tasks()
+        if export.build():
+            wait_until(lambda: export.thread is None, 600)
+        live = pages["live"]
+        live.refresh_bundles()
+        if export.outcome is not None and live.start(export.outcome.bundle_dir):
+            wait_until(lambda: live.last_result is not None, 60)

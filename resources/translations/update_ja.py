@@ -1,0 +1,400 @@
+"""Refresh the Japanese catalogue: collect strings (lupdate), fill in translations, compile (lrelease).
+
+Run after changing any text in gui/:
+
+    python resources/translations/update_ja.py
+
+``vpt_ja.ts`` is the translators' file (Qt Linguist opens it); ``JAPANESE``
+below seeds it, so a string added in the code and here is translated in one go.
+A string missing here stays "unfinished" in the .ts and the test suite says so.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+TS_FILE = HERE / "vpt_ja.ts"
+QM_FILE = HERE / "vpt_ja.qm"
+
+JAPANESE = {
+    # capture page
+    " pictures": " 枚",
+    "How many pictures one burst takes (one every 0.2 s)": "連続撮影で撮る枚数（0.2 秒ごとに 1 枚）",
+    "Import pictures…": "画像を取り込む…",
+    "Import folder…": "フォルダーを取り込む…",
+    "Capture to “{name}”  (Space)": "「{name}」に撮影  (スペース)",
+    "Pictures in “{name}”: {count}": "「{name}」の画像: {count} 枚",
+    "Add a class first": "先にクラスを追加してください",
+    "No class yet: press Add… to make one.": "クラスがまだありません。「追加…」で作成してください。",
+    "Stop burst ({left} left)": "連続撮影を止める（残り {left} 枚）",
+    "Burst  (B)": "連続撮影  (B)",
+    "Add a class first, then capture.": "先にクラスを追加してから撮影してください。",
+    "No picture to capture: start a camera or another source first.":
+        "撮影できる画像がありません。先にカメラなどの入力を開始してください。",
+    "A picture could not be saved: {error}": "画像を保存できませんでした: {error}",
+    "{count} picture(s) moved to the trash (Ctrl+Z to undo)": "{count} 枚の画像をごみ箱に移しました（Ctrl+Z で元に戻す）",
+    "Import pictures": "画像の取り込み",
+    "Pictures (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp);;All files (*)":
+        "画像 (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp);;すべてのファイル (*)",
+    "Import all pictures in a folder": "フォルダー内の画像をすべて取り込む",
+    "Importing pictures into “{name}”…": "「{name}」に画像を取り込んでいます…",
+    "Cancel": "キャンセル",
+    "Imported {added} picture(s).": "{added} 枚の画像を取り込みました。",
+    "Import": "取り込み",
+    "{summary}\n\n{skipped} file(s) were left out because they are not readable pictures:\n{listing}":
+        "{summary}\n\n読み込めない画像のため、{skipped} 個のファイルを除外しました:\n{listing}",
+    "Import stopped: {error}": "取り込みを中止しました: {error}",
+    # class list
+    "Classes": "クラス",
+    "Add…": "追加…",
+    "Rename…": "名前を変更…",
+    "Delete…": "削除…",
+    "Press 1–9 to choose a class. Drop pictures here to move them.":
+        "1～9 キーでクラスを選びます。画像をここにドロップすると移動します。",
+    "{key}{name}   ({count} images)": "{key}{name}   （{count} 枚）",
+    "Class": "クラス",
+    "New class": "新しいクラス",
+    "Name of the new class (for example: ok, scratch, dent):": "新しいクラスの名前（例: 良品、傷、へこみ）:",
+    "Rename class": "クラス名の変更",
+    "New name for “{name}”:": "「{name}」の新しい名前:",
+    "Delete class": "クラスの削除",
+    "Delete the class “{name}” and its {count} images?\n\nThey go to the project's trash; Edit > Undo brings them back.":
+        "クラス「{name}」とその画像 {count} 枚を削除しますか？\n\nプロジェクトのごみ箱に移ります。「編集」>「元に戻す」で戻せます。",
+    # confusion matrix
+    "Rows: the real class. Columns: what the task said. Click a red cell to see those pictures.":
+        "行: 実際のクラス。列: タスクの判定。赤いセルをクリックすると該当する画像を表示します。",
+    "said: {name}": "判定: {name}",
+    "is: {name}": "実際: {name}",
+    "{count} picture(s) of “{truth}” taken for “{guess}”: click to see them":
+        "「{truth}」の画像 {count} 枚が「{guess}」と判定されました。クリックで表示",
+    # crash dialog
+    "Something went wrong, but your images and tasks are safe and the app keeps running.\n\nWhat happened: {what}\n\n"
+    "Details for a developer were written to:\n{where}":
+        "問題が発生しましたが、画像とタスクは無事で、アプリは動作を続けます。\n\n内容: {what}\n\n"
+        "開発者向けの詳細は次の場所に記録しました:\n{where}",
+    "Problem": "問題",
+    # evaluate page
+    "Evaluate a task": "タスクの評価",
+    "Task:": "タスク:",
+    "Check the task on the project's pictures": "プロジェクトの画像でタスクを確認",
+    "Pictures": "画像",
+    "Recognised": "正解率",
+    "What the task said for each class (click a red cell to see the pictures it got wrong)":
+        "クラスごとのタスクの判定（赤いセルをクリックすると誤判定の画像を表示）",
+    "No task yet: train one on the Train page.": "タスクがまだありません。「学習」ページで作成してください。",
+    "Checking…": "確認中…",
+    "The check could not run.": "確認を実行できませんでした。",
+    "“{task}”: {accuracy:.1f} % right on {count} pictures": "「{task}」: {count} 枚中 {accuracy:.1f} % 正解",
+    "These are the project's own pictures, most of them used for training: new pictures may score lower. "
+    "Keep capturing new parts and check again.":
+        "プロジェクト自身の画像で、大部分は学習に使ったものです。新しい画像では低くなることがあります。"
+        "新しい部品を撮影して、もう一度確認してください。",
+    "Not part of this task (left out): {classes}.": "このタスクに含まれないため除外: {classes}。",
+    "{count} unreadable picture(s) left out.": "読み込めない画像 {count} 枚を除外しました。",
+    "is “{truth}”, task said “{guess}” ({confidence:.0f} % sure)":
+        "実際は「{truth}」、判定は「{guess}」（確信度 {confidence:.0f} %）",
+    "Pictures of “{truth}” taken for “{guess}”": "「{guess}」と判定された「{truth}」の画像",
+    # export page
+    "Export for the inspection station": "検査ステーション用に書き出し",
+    "Tick the tasks the station should run. The bundle holds the model once and each task as a small file; "
+    "the app checks that the exported model gives the same answers as here.":
+        "ステーションで使うタスクにチェックを入れてください。バンドルにはモデルが 1 つと、タスクごとの小さなファイルが"
+        "入ります。書き出したモデルがここと同じ判定をするかをアプリが確認します。",
+    "Build bundle": "バンドルを作成",
+    "Open folder": "フォルダーを開く",
+    "Item": "項目",
+    "Value": "値",
+    "Building the bundle: exporting the model and checking its answers…": "バンドルを作成中: モデルを書き出して判定を確認しています…",
+    "Building the bundle: {step}": "バンドルを作成中: {step}",
+    "checking the answers of “{name}”": "「{name}」の判定を確認中",
+    "loading the model": "モデルを読み込み中",
+    "exporting the model": "モデルを書き出し中",
+    "writing the files": "ファイルを書き込み中",
+    "done": "完了",
+    "Bundle ready: {folder}": "バンドルができました: {folder}",
+    "Folder": "フォルダー",
+    "Whole bundle": "バンドル全体",
+    "Model, shared by all tasks": "モデル（全タスク共通）",
+    "Task “{name}”": "タスク「{name}」",
+    "Same answers as here (“{name}”)": "ここと同じ判定（「{name}」）",
+    "{matches} of {images} pictures, largest score difference {diff:.1e}": "{images} 枚中 {matches} 枚、スコアの最大差 {diff:.1e}",
+    "Time taken": "所要時間",
+    "{seconds:.0f} s": "{seconds:.0f} 秒",
+    "Note": "メモ",
+    "The bundle could not be built: {error}": "バンドルを作成できませんでした: {error}",
+    # image viewer
+    "Picture": "画像",
+    "◀ Previous": "◀ 前へ",
+    "Next ▶": "次へ ▶",
+    "Close": "閉じる",
+    "No pictures": "画像がありません",
+    "Cannot read this picture: {error}": "この画像を読み込めません: {error}",
+    "{number} of {total}: {name} ({extra})": "{number} / {total}: {name}（{extra}）",
+    # live page
+    "Live inspection": "ライブ検査",
+    "Bundle:": "バンドル:",
+    "Other bundle…": "ほかのバンドル…",
+    "Stop": "停止",
+    "Start inspection": "検査を開始",
+    "Stop inspection": "検査を停止",
+    "Choose a bundle (made on the Export page) and press Start inspection.":
+        "バンドル（「書き出し」ページで作成）を選んで「検査を開始」を押してください。",
+    "Choose a bundle folder": "バンドルのフォルダーを選択",
+    "Loading the bundle…": "バンドルを読み込んでいます…",
+    "Switch to this task (Ctrl+Shift+{number})": "このタスクに切り替え（Ctrl+Shift+{number}）",
+    "Running. Start a picture source above if none is shown.": "実行中。映像が表示されない場合は、上で入力を開始してください。",
+    "The bundle cannot run: {error}": "バンドルを実行できません: {error}",
+    "{confidence:.0f} % sure · task {task}": "確信度 {confidence:.0f} % · タスク {task}",
+    "{total:.0f} ms (preparing {pre:.0f} ms, model {model:.0f} ms)": "{total:.0f} ms（前処理 {pre:.0f} ms、モデル {model:.0f} ms）",
+    # main window
+    "VPT Inspection – {project}": "VPT 検査 – {project}",
+    "VPT Inspection": "VPT 検査",
+    "1  Capture": "1  撮影",
+    "2  Train": "2  学習",
+    "3  Evaluate": "3  評価",
+    "4  Export": "4  書き出し",
+    "5  Live": "5  ライブ",
+    "Take and sort pictures (Alt+1)": "画像を撮影・分類する（Alt+1）",
+    "Teach a task (Alt+2)": "タスクを学習させる（Alt+2）",
+    "See how well it works (Alt+3)": "どのくらい正しいか確認する（Alt+3）",
+    "Make a bundle for the station (Alt+4)": "ステーション用のバンドルを作る（Alt+4）",
+    "Try it live (Alt+5)": "ライブで試す（Alt+5）",
+    "&File": "ファイル(&F)",
+    "Recent projects": "最近のプロジェクト",
+    "New project…": "新しいプロジェクト…",
+    "Open project…": "プロジェクトを開く…",
+    "Close project": "プロジェクトを閉じる",
+    "Empty the project's trash…": "プロジェクトのごみ箱を空にする…",
+    "Quit": "終了",
+    "&Edit": "編集(&E)",
+    "&Language": "言語(&L)",
+    "&Help": "ヘルプ(&H)",
+    "Open the log folder": "ログフォルダーを開く",
+    "Open a project folder": "プロジェクトのフォルダーを開く",
+    "Preparing the demo project…": "デモプロジェクトを準備しています…",
+    "Empty trash": "ごみ箱を空にする",
+    "Delete the pictures and classes in the project's trash for good? This cannot be undone.":
+        "プロジェクトのごみ箱にある画像とクラスを完全に削除しますか？ 元に戻せません。",
+    "Undo": "元に戻す",
+    "Redo": "やり直す",
+    "Damaged project file": "プロジェクトファイルの破損",
+    "The project file {path} cannot be read ({detail}).\n\nIt has not been changed. You can repair it from a backup, "
+    "or rebuild the project from its picture folders: the damaged file is kept as project.damaged-….json and class "
+    "colours and settings start fresh.":
+        "プロジェクトファイル {path} を読み込めません（{detail}）。\n\nファイルは変更していません。バックアップから修復するか、"
+        "画像フォルダーからプロジェクトを作り直せます。作り直す場合、破損したファイルは project.damaged-….json として残し、"
+        "クラスの色と設定は初期状態に戻ります。",
+    "Rebuild from picture folders": "画像フォルダーから作り直す",
+    "Not saved": "保存されていません",
+    "The project could not be saved: {error}\n\nClose anyway? Pictures and tasks are already on disk; only class "
+    "order, colours and settings would be lost.":
+        "プロジェクトを保存できませんでした: {error}\n\nこのまま閉じますか？ 画像とタスクは保存済みです。"
+        "失われるのはクラスの順番、色、設定だけです。",
+    "The translation for {language} is missing; using English.": "{language} の翻訳が見つかりません。英語で表示します。",
+    # new project dialog
+    "New project": "新しいプロジェクト",
+    "Project name": "プロジェクト名",
+    "Save in folder": "保存先フォルダー",
+    "Model name": "モデル名",
+    "Model file (weights)": "モデルファイル（重み）",
+    "Browse…": "参照…",
+    "The model file comes from your engineer (for example a DINOv2 or MAE ViT saved as .safetensors). "
+    "You can also set it later on the Train page.":
+        "モデルファイルは技術担当者から受け取ってください（例: .safetensors 形式の DINOv2 や MAE の ViT）。"
+        "あとで「学習」ページで設定することもできます。",
+    "Where to keep the project": "プロジェクトの保存先",
+    "Choose the model file": "モデルファイルを選択",
+    "Model weights (*.safetensors *.pth *.pt *.bin);;All files (*)": "モデルの重み (*.safetensors *.pth *.pt *.bin);;すべてのファイル (*)",
+    # checks before training
+    "At least two classes: you have {count}.": "クラスが 2 つ以上あります: {count} 個。",
+    "Add at least two classes (for example “ok” and “defect”). You have {count}.":
+        "クラスを 2 つ以上追加してください（例:「良品」と「不良」）。現在 {count} 個です。",
+    "Every class has pictures.": "すべてのクラスに画像があります。",
+    "These classes have no pictures yet: {classes}. Capture or import some.":
+        "次のクラスにはまだ画像がありません: {classes}。撮影するか取り込んでください。",
+    "Model file found: {path}": "モデルファイルがあります: {path}",
+    "Model file not found: {path}. Choose it under Advanced settings.":
+        "モデルファイルが見つかりません: {path}。「詳細設定」で選んでください。",
+    "No model file chosen. Choose one under Advanced settings.": "モデルファイルが選ばれていません。「詳細設定」で選んでください。",
+    "The model {name} is downloaded once from the internet.": "モデル {name} をインターネットから 1 回だけダウンロードします。",
+    "Test model with random weights: training works, but the results say nothing about real use.":
+        "ランダムな重みのテスト用モデルです。学習はできますが、結果は実際の性能を表しません。",
+    "Few pictures in {classes}: training works, but take at least {minimum} per class to check accuracy.":
+        "{classes} の画像が少なめです。学習はできますが、精度を確認するには各クラス {minimum} 枚以上撮影してください。",
+    # preview
+    "No picture source. Choose one above and press Start.": "映像の入力がありません。上で選んで「開始」を押してください。",
+    "Connecting to {source}…": "{source} に接続しています…",
+    "Picture source lost: {source}\nTrying to reconnect…": "映像の入力が途切れました: {source}\n再接続しています…",
+    "{fps:.0f} frames/s": "{fps:.0f} フレーム/秒",
+    # earlier runs
+    "Task": "タスク",
+    "Made": "作成日時",
+    "Prompts": "プロンプト",
+    "Start values": "初期値",
+    "Rounds": "回数",
+    "Training accuracy": "学習時の正解率",
+    "Check accuracy": "確認用の正解率",
+    "Training time": "学習時間",
+    "File size": "ファイルサイズ",
+    "Check accuracy is measured on pictures held back from training (only when every class has at least 5).":
+        "確認用の正解率は、学習に使わずに取っておいた画像で測ります（各クラス 5 枚以上ある場合のみ）。",
+    # save state
+    "All changes saved": "すべての変更を保存しました",
+    "Saving…": "保存中…",
+    "Could not save the project: {error}": "プロジェクトを保存できませんでした: {error}",
+    "Retry": "再試行",
+    # source bar
+    "Camera": "カメラ",
+    "Video file": "動画ファイル",
+    "Network camera (URL)": "ネットワークカメラ（URL）",
+    "Folder of images": "画像フォルダー",
+    "Camera's own size": "カメラの標準サイズ",
+    "Find cameras": "カメラを探す",
+    "Where the pictures come from": "映像の入力元",
+    "Picture size to ask the camera for": "カメラに要求する画像サイズ",
+    "Start": "開始",
+    "Video file, e.g. line3.mp4": "動画ファイル（例: line3.mp4）",
+    "Address, e.g. rtsp://192.168.0.20/stream1": "アドレス（例: rtsp://192.168.0.20/stream1）",
+    "Folder with pictures, played like a camera": "画像のフォルダー（カメラのように再生）",
+    "Choose a folder of images": "画像フォルダーを選択",
+    "Choose a video file": "動画ファイルを選択",
+    "Videos (*.mp4 *.avi *.mov *.mkv);;All files (*)": "動画 (*.mp4 *.avi *.mov *.mkv);;すべてのファイル (*)",
+    "Searching…": "検索中…",
+    "{number} (camera {number})": "{number}（カメラ {number}）",
+    "No camera was found. Check the cable, or choose a video file or a folder of images instead.":
+        "カメラが見つかりません。ケーブルを確認するか、動画ファイルか画像フォルダーを選んでください。",
+    # thumbnail grid
+    "Delete (can be undone)": "削除（元に戻せます）",
+    "Show larger": "拡大表示",
+    "Double-click to enlarge. Drag pictures onto a class to move them; Ctrl+1…9 moves them to that class; "
+    "Delete removes them.":
+        "ダブルクリックで拡大します。画像をクラスにドラッグすると移動します。Ctrl+1…9 でそのクラスに移動、"
+        "Delete キーで削除します。",
+    "Move to class": "クラスへ移動",
+    # train page
+    "Train a task": "タスクの学習",
+    "Start training": "学習を開始",
+    "Earlier runs (select one to see its curves)": "これまでの学習（選ぶとグラフを表示）",
+    "Error (loss): lower is better": "誤差（損失）: 低いほど良い",
+    "Accuracy: higher is better": "正解率: 高いほど良い",
+    "round": "回",
+    "training": "学習用",
+    "check pictures": "確認用画像",
+    "Ready.": "準備完了。",
+    "Stopping…": "停止しています…",
+    "Training: round {epoch} of {epochs}": "学習中: {epochs} 回中 {epoch} 回目",
+    "about {seconds} s left": "残り約 {seconds} 秒",
+    "about {minutes} min left": "残り約 {minutes} 分",
+    "Loading the model…": "モデルを読み込んでいます…",
+    "Reading pictures…": "画像を読み込んでいます…",
+    "Preparing prompts from your pictures…": "画像からプロンプトを準備しています…",
+    "Training…": "学習中…",
+    "Trying prompt settings on your pictures…": "画像でプロンプトの設定を試しています…",
+    "Trying settings on your pictures ({phase})…": "画像で設定を試しています（{phase}）…",
+    "Training cancelled; nothing was saved.": "学習を中止しました。何も保存していません。",
+    "Done.": "完了。",
+    "Saved as task “{name}”. Accuracy: {accuracy:.0f} %. Check it on the Evaluate page.":
+        "タスク「{name}」として保存しました。正解率: {accuracy:.0f} %。「評価」ページで確認してください。",
+    "Training stopped.": "学習が止まりました。",
+    "Training could not finish: {error}": "学習を完了できませんでした: {error}",
+    "Curves of “{name}”": "「{name}」のグラフ",
+    # training settings
+    "Task name": "タスク名",
+    "for example: surface-check": "例: surface-check",
+    "Let the app choose the prompt settings (recommended)": "プロンプトの設定をアプリに任せる（おすすめ）",
+    "The app tries a few settings on your pictures and keeps the best. This takes longer.":
+        "アプリが画像でいくつかの設定を試し、最も良いものを使います。時間が長くかかります。",
+    "Automatic choice is not available in this version; the proven defaults are used.":
+        "このバージョンでは自動選択を使えません。実績のある標準設定を使います。",
+    "Prompt tokens per layer": "層ごとのプロンプト数",
+    "Prompt depth": "プロンプトの深さ",
+    "Prompt start values": "プロンプトの初期値",
+    "Training rounds (epochs)": "学習回数（エポック）",
+    "Learning rate": "学習率",
+    "Advanced settings": "詳細設定",
+    "random weights (testing only)": "ランダムな重み（テスト専用）",
+    ".safetensors, .pth or .bin file": ".safetensors、.pth、.bin ファイル",
+    "A timm model name, e.g. vit_base_patch16_224.mae": "timm のモデル名（例: vit_base_patch16_224.mae）",
+    "Every layer (deep, more accurate)": "すべての層（deep、より正確）",
+    "First layer only (shallow, faster)": "最初の層のみ（shallow、より高速）",
+    "From the pictures: averages (recommended)": "画像から: 平均（おすすめ）",
+    "From the pictures: strongest features": "画像から: 最も強い特徴",
+    "From the pictures: typical patterns (k-means)": "画像から: 代表的なパターン（k-means）",
+    "From the pictures: random samples": "画像から: ランダムな抜き出し",
+    "Random": "ランダム",
+    # undo commands
+    "Add class “{name}”": "クラス「{name}」の追加",
+    "Rename class “{old}” to “{new}”": "クラス名「{old}」を「{new}」に変更",
+    "Delete class “{name}”": "クラス「{name}」の削除",
+    "Delete {count} image(s)": "画像 {count} 枚の削除",
+    "Move {count} image(s) to “{name}”": "画像 {count} 枚を「{name}」へ移動",
+    "Import {count} image(s)": "画像 {count} 枚の取り込み",
+    # welcome page
+    "Welcome": "ようこそ",
+    "Teach the inspection station to recognise your parts: take pictures of each kind of part or defect, "
+    "train a task, check it, and send it to the station.":
+        "検査ステーションに部品を見分けさせましょう。部品や不良の種類ごとに画像を撮影し、タスクを学習させ、"
+        "確認してからステーションに送ります。",
+    "New project…  (Ctrl+N)": "新しいプロジェクト…  (Ctrl+N)",
+    "Open project…  (Ctrl+O)": "プロジェクトを開く…  (Ctrl+O)",
+    "Try the demo project": "デモプロジェクトを試す",
+}
+
+
+def gui_sources() -> list[str]:
+    return sorted(str(p) for p in (REPO / "gui").rglob("*.py"))
+
+
+def run_tool(name: str, *args: str) -> None:
+    tool = shutil.which(name) or str(Path(sys.executable).parent / name)
+    subprocess.run([tool, *args], check=True)
+
+
+def collect() -> None:
+    """Update the .ts from the code; obsolete strings are dropped, existing translations kept."""
+    run_tool("pyside6-lupdate", *gui_sources(), "-ts", str(TS_FILE), "-target-language", "ja_JP", "-no-obsolete",
+             "-locations", "none", "-silent")
+
+
+def fill() -> list[str]:
+    """Write JAPANESE into every message still unfinished; return the sources left untranslated."""
+    tree = ET.parse(TS_FILE)
+    missing = []
+    for message in tree.getroot().iter("message"):
+        source = message.findtext("source")
+        translation = message.find("translation")
+        if source in JAPANESE:
+            translation.text = JAPANESE[source]
+            translation.attrib.pop("type", None)
+        elif translation.get("type") == "unfinished" or not translation.text:
+            missing.append(source)
+    ET.indent(tree)
+    with open(TS_FILE, "wb") as handle:
+        handle.write(b'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n')
+        tree.write(handle, encoding="utf-8", xml_declaration=False)
+        handle.write(b"\n")
+    return missing
+
+
+def compile_catalogue() -> None:
+    run_tool("pyside6-lrelease", "-silent", str(TS_FILE), "-qm", str(QM_FILE))
+
+
+def main() -> int:
+    collect()
+    missing = fill()
+    compile_catalogue()
+    for source in missing:
+        print(f"untranslated: {source!r}")
+    print(f"{TS_FILE.name}: {len(JAPANESE)} known translations, {len(missing)} missing; wrote {QM_FILE.name}")
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

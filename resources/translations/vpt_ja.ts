@@ -1,0 +1,1166 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="ja_JP">
+  <context>
+    <name>CapturePage</name>
+    <message>
+      <source> pictures</source>
+      <translation> 枚</translation>
+    </message>
+    <message>
+      <source>How many pictures one burst takes (one every 0.2 s)</source>
+      <translation>連続撮影で撮る枚数（0.2 秒ごとに 1 枚）</translation>
+    </message>
+    <message>
+      <source>Import pictures…</source>
+      <translation>画像を取り込む…</translation>
+    </message>
+    <message>
+      <source>Import folder…</source>
+      <translation>フォルダーを取り込む…</translation>
+    </message>
+    <message>
+      <source>Capture to “{name}”  (Space)</source>
+      <translation>「{name}」に撮影  (スペース)</translation>
+    </message>
+    <message>
+      <source>Pictures in “{name}”: {count}</source>
+      <translation>「{name}」の画像: {count} 枚</translation>
+    </message>
+    <message>
+      <source>Add a class first</source>
+      <translation>先にクラスを追加してください</translation>
+    </message>
+    <message>
+      <source>No class yet: press Add… to make one.</source>
+      <translation>クラスがまだありません。「追加…」で作成してください。</translation>
+    </message>
+    <message>
+      <source>Stop burst ({left} left)</source>
+      <translation>連続撮影を止める（残り {left} 枚）</translation>
+    </message>
+    <message>
+      <source>Burst  (B)</source>
+      <translation>連続撮影  (B)</translation>
+    </message>
+    <message>
+      <source>Add a class first, then capture.</source>
+      <translation>先にクラスを追加してから撮影してください。</translation>
+    </message>
+    <message>
+      <source>No picture to capture: start a camera or another source first.</source>
+      <translation>撮影できる画像がありません。先にカメラなどの入力を開始してください。</translation>
+    </message>
+    <message>
+      <source>A picture could not be saved: {error}</source>
+      <translation>画像を保存できませんでした: {error}</translation>
+    </message>
+    <message>
+      <source>{count} picture(s) moved to the trash (Ctrl+Z to undo)</source>
+      <translation>{count} 枚の画像をごみ箱に移しました（Ctrl+Z で元に戻す）</translation>
+    </message>
+    <message>
+      <source>Import pictures</source>
+      <translation>画像の取り込み</translation>
+    </message>
+    <message>
+      <source>Pictures (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp);;All files (*)</source>
+      <translation>画像 (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp);;すべてのファイル (*)</translation>
+    </message>
+    <message>
+      <source>Import all pictures in a folder</source>
+      <translation>フォルダー内の画像をすべて取り込む</translation>
+    </message>
+    <message>
+      <source>Importing pictures into “{name}”…</source>
+      <translation>「{name}」に画像を取り込んでいます…</translation>
+    </message>
+    <message>
+      <source>Cancel</source>
+      <translation>キャンセル</translation>
+    </message>
+    <message>
+      <source>Imported {added} picture(s).</source>
+      <translation>{added} 枚の画像を取り込みました。</translation>
+    </message>
+    <message>
+      <source>Import</source>
+      <translation>取り込み</translation>
+    </message>
+    <message>
+      <source>{summary}
+
+{skipped} file(s) were left out because they are not readable pictures:
+{listing}</source>
+      <translation>{summary}
+
+読み込めない画像のため、{skipped} 個のファイルを除外しました:
+{listing}</translation>
+    </message>
+    <message>
+      <source>Import stopped: {error}</source>
+      <translation>取り込みを中止しました: {error}</translation>
+    </message>
+  </context>
+  <context>
+    <name>ClassList</name>
+    <message>
+      <source>Classes</source>
+      <translation>クラス</translation>
+    </message>
+    <message>
+      <source>Add…</source>
+      <translation>追加…</translation>
+    </message>
+    <message>
+      <source>Rename…</source>
+      <translation>名前を変更…</translation>
+    </message>
+    <message>
+      <source>Delete…</source>
+      <translation>削除…</translation>
+    </message>
+    <message>
+      <source>Press 1–9 to choose a class. Drop pictures here to move them.</source>
+      <translation>1～9 キーでクラスを選びます。画像をここにドロップすると移動します。</translation>
+    </message>
+    <message>
+      <source>{key}{name}   ({count} images)</source>
+      <translation>{key}{name}   （{count} 枚）</translation>
+    </message>
+    <message>
+      <source>Class</source>
+      <translation>クラス</translation>
+    </message>
+    <message>
+      <source>New class</source>
+      <translation>新しいクラス</translation>
+    </message>
+    <message>
+      <source>Name of the new class (for example: ok, scratch, dent):</source>
+      <translation>新しいクラスの名前（例: 良品、傷、へこみ）:</translation>
+    </message>
+    <message>
+      <source>Rename class</source>
+      <translation>クラス名の変更</translation>
+    </message>
+    <message>
+      <source>New name for “{name}”:</source>
+      <translation>「{name}」の新しい名前:</translation>
+    </message>
+    <message>
+      <source>Delete class</source>
+      <translation>クラスの削除</translation>
+    </message>
+    <message>
+      <source>Delete the class “{name}” and its {count} images?
+
+They go to the project's trash; Edit &gt; Undo brings them back.</source>
+      <translation>クラス「{name}」とその画像 {count} 枚を削除しますか？
+
+プロジェクトのごみ箱に移ります。「編集」&gt;「元に戻す」で戻せます。</translation>
+    </message>
+  </context>
+  <context>
+    <name>ConfusionView</name>
+    <message>
+      <source>Rows: the real class. Columns: what the task said. Click a red cell to see those pictures.</source>
+      <translation>行: 実際のクラス。列: タスクの判定。赤いセルをクリックすると該当する画像を表示します。</translation>
+    </message>
+    <message>
+      <source>said: {name}</source>
+      <translation>判定: {name}</translation>
+    </message>
+    <message>
+      <source>is: {name}</source>
+      <translation>実際: {name}</translation>
+    </message>
+    <message>
+      <source>{count} picture(s) of “{truth}” taken for “{guess}”: click to see them</source>
+      <translation>「{truth}」の画像 {count} 枚が「{guess}」と判定されました。クリックで表示</translation>
+    </message>
+  </context>
+  <context>
+    <name>Crash</name>
+    <message>
+      <source>Something went wrong, but your images and tasks are safe and the app keeps running.
+
+What happened: {what}
+
+Details for a developer were written to:
+{where}</source>
+      <translation>問題が発生しましたが、画像とタスクは無事で、アプリは動作を続けます。
+
+内容: {what}
+
+開発者向けの詳細は次の場所に記録しました:
+{where}</translation>
+    </message>
+    <message>
+      <source>Problem</source>
+      <translation>問題</translation>
+    </message>
+  </context>
+  <context>
+    <name>EvaluatePage</name>
+    <message>
+      <source>Evaluate a task</source>
+      <translation>タスクの評価</translation>
+    </message>
+    <message>
+      <source>Task:</source>
+      <translation>タスク:</translation>
+    </message>
+    <message>
+      <source>Check the task on the project's pictures</source>
+      <translation>プロジェクトの画像でタスクを確認</translation>
+    </message>
+    <message>
+      <source>Class</source>
+      <translation>クラス</translation>
+    </message>
+    <message>
+      <source>Pictures</source>
+      <translation>画像</translation>
+    </message>
+    <message>
+      <source>Recognised</source>
+      <translation>正解率</translation>
+    </message>
+    <message>
+      <source>What the task said for each class (click a red cell to see the pictures it got wrong)</source>
+      <translation>クラスごとのタスクの判定（赤いセルをクリックすると誤判定の画像を表示）</translation>
+    </message>
+    <message>
+      <source>No task yet: train one on the Train page.</source>
+      <translation>タスクがまだありません。「学習」ページで作成してください。</translation>
+    </message>
+    <message>
+      <source>Checking…</source>
+      <translation>確認中…</translation>
+    </message>
+    <message>
+      <source>The check could not run.</source>
+      <translation>確認を実行できませんでした。</translation>
+    </message>
+    <message>
+      <source>“{task}”: {accuracy:.1f} % right on {count} pictures</source>
+      <translation>「{task}」: {count} 枚中 {accuracy:.1f} % 正解</translation>
+    </message>
+    <message>
+      <source>These are the project's own pictures, most of them used for training: new pictures may score lower. Keep capturing new parts and check again.</source>
+      <translation>プロジェクト自身の画像で、大部分は学習に使ったものです。新しい画像では低くなることがあります。新しい部品を撮影して、もう一度確認してください。</translation>
+    </message>
+    <message>
+      <source>Not part of this task (left out): {classes}.</source>
+      <translation>このタスクに含まれないため除外: {classes}。</translation>
+    </message>
+    <message>
+      <source>{count} unreadable picture(s) left out.</source>
+      <translation>読み込めない画像 {count} 枚を除外しました。</translation>
+    </message>
+    <message>
+      <source>is “{truth}”, task said “{guess}” ({confidence:.0f} % sure)</source>
+      <translation>実際は「{truth}」、判定は「{guess}」（確信度 {confidence:.0f} %）</translation>
+    </message>
+    <message>
+      <source>Pictures of “{truth}” taken for “{guess}”</source>
+      <translation>「{guess}」と判定された「{truth}」の画像</translation>
+    </message>
+  </context>
+  <context>
+    <name>ExportPage</name>
+    <message>
+      <source>Export for the inspection station</source>
+      <translation>検査ステーション用に書き出し</translation>
+    </message>
+    <message>
+      <source>Tick the tasks the station should run. The bundle holds the model once and each task as a small file; the app checks that the exported model gives the same answers as here.</source>
+      <translation>ステーションで使うタスクにチェックを入れてください。バンドルにはモデルが 1 つと、タスクごとの小さなファイルが入ります。書き出したモデルがここと同じ判定をするかをアプリが確認します。</translation>
+    </message>
+    <message>
+      <source>Build bundle</source>
+      <translation>バンドルを作成</translation>
+    </message>
+    <message>
+      <source>Open folder</source>
+      <translation>フォルダーを開く</translation>
+    </message>
+    <message>
+      <source>Item</source>
+      <translation>項目</translation>
+    </message>
+    <message>
+      <source>Value</source>
+      <translation>値</translation>
+    </message>
+    <message>
+      <source>No task yet: train one on the Train page.</source>
+      <translation>タスクがまだありません。「学習」ページで作成してください。</translation>
+    </message>
+    <message>
+      <source>Building the bundle: exporting the model and checking its answers…</source>
+      <translation>バンドルを作成中: モデルを書き出して判定を確認しています…</translation>
+    </message>
+    <message>
+      <source>Building the bundle: {step}</source>
+      <translation>バンドルを作成中: {step}</translation>
+    </message>
+    <message>
+      <source>checking the answers of “{name}”</source>
+      <translation>「{name}」の判定を確認中</translation>
+    </message>
+    <message>
+      <source>loading the model</source>
+      <translation>モデルを読み込み中</translation>
+    </message>
+    <message>
+      <source>exporting the model</source>
+      <translation>モデルを書き出し中</translation>
+    </message>
+    <message>
+      <source>writing the files</source>
+      <translation>ファイルを書き込み中</translation>
+    </message>
+    <message>
+      <source>done</source>
+      <translation>完了</translation>
+    </message>
+    <message>
+      <source>Bundle ready: {folder}</source>
+      <translation>バンドルができました: {folder}</translation>
+    </message>
+    <message>
+      <source>Folder</source>
+      <translation>フォルダー</translation>
+    </message>
+    <message>
+      <source>Whole bundle</source>
+      <translation>バンドル全体</translation>
+    </message>
+    <message>
+      <source>Model, shared by all tasks</source>
+      <translation>モデル（全タスク共通）</translation>
+    </message>
+    <message>
+      <source>Task “{name}”</source>
+      <translation>タスク「{name}」</translation>
+    </message>
+    <message>
+      <source>Same answers as here (“{name}”)</source>
+      <translation>ここと同じ判定（「{name}」）</translation>
+    </message>
+    <message>
+      <source>{matches} of {images} pictures, largest score difference {diff:.1e}</source>
+      <translation>{images} 枚中 {matches} 枚、スコアの最大差 {diff:.1e}</translation>
+    </message>
+    <message>
+      <source>Time taken</source>
+      <translation>所要時間</translation>
+    </message>
+    <message>
+      <source>{seconds:.0f} s</source>
+      <translation>{seconds:.0f} 秒</translation>
+    </message>
+    <message>
+      <source>Note</source>
+      <translation>メモ</translation>
+    </message>
+    <message>
+      <source>The bundle could not be built: {error}</source>
+      <translation>バンドルを作成できませんでした: {error}</translation>
+    </message>
+  </context>
+  <context>
+    <name>ImageViewer</name>
+    <message>
+      <source>Picture</source>
+      <translation>画像</translation>
+    </message>
+    <message>
+      <source>◀ Previous</source>
+      <translation>◀ 前へ</translation>
+    </message>
+    <message>
+      <source>Next ▶</source>
+      <translation>次へ ▶</translation>
+    </message>
+    <message>
+      <source>Close</source>
+      <translation>閉じる</translation>
+    </message>
+    <message>
+      <source>No pictures</source>
+      <translation>画像がありません</translation>
+    </message>
+    <message>
+      <source>Cannot read this picture: {error}</source>
+      <translation>この画像を読み込めません: {error}</translation>
+    </message>
+    <message>
+      <source>{number} of {total}: {name} ({extra})</source>
+      <translation>{number} / {total}: {name}（{extra}）</translation>
+    </message>
+  </context>
+  <context>
+    <name>LivePage</name>
+    <message>
+      <source>Live inspection</source>
+      <translation>ライブ検査</translation>
+    </message>
+    <message>
+      <source>Bundle:</source>
+      <translation>バンドル:</translation>
+    </message>
+    <message>
+      <source>Other bundle…</source>
+      <translation>ほかのバンドル…</translation>
+    </message>
+    <message>
+      <source>Task:</source>
+      <translation>タスク:</translation>
+    </message>
+    <message>
+      <source>Stop inspection</source>
+      <translation>検査を停止</translation>
+    </message>
+    <message>
+      <source>Start inspection</source>
+      <translation>検査を開始</translation>
+    </message>
+    <message>
+      <source>Choose a bundle (made on the Export page) and press Start inspection.</source>
+      <translation>バンドル（「書き出し」ページで作成）を選んで「検査を開始」を押してください。</translation>
+    </message>
+    <message>
+      <source>Choose a bundle folder</source>
+      <translation>バンドルのフォルダーを選択</translation>
+    </message>
+    <message>
+      <source>Loading the bundle…</source>
+      <translation>バンドルを読み込んでいます…</translation>
+    </message>
+    <message>
+      <source>Switch to this task (Ctrl+Shift+{number})</source>
+      <translation>このタスクに切り替え（Ctrl+Shift+{number}）</translation>
+    </message>
+    <message>
+      <source>Running. Start a picture source above if none is shown.</source>
+      <translation>実行中。映像が表示されない場合は、上で入力を開始してください。</translation>
+    </message>
+    <message>
+      <source>The bundle cannot run: {error}</source>
+      <translation>バンドルを実行できません: {error}</translation>
+    </message>
+    <message>
+      <source>{confidence:.0f} % sure · task {task}</source>
+      <translation>確信度 {confidence:.0f} % · タスク {task}</translation>
+    </message>
+    <message>
+      <source>{total:.0f} ms (preparing {pre:.0f} ms, model {model:.0f} ms)</source>
+      <translation>{total:.0f} ms（前処理 {pre:.0f} ms、モデル {model:.0f} ms）</translation>
+    </message>
+  </context>
+  <context>
+    <name>MainWindow</name>
+    <message>
+      <source>VPT Inspection – {project}</source>
+      <translation>VPT 検査 – {project}</translation>
+    </message>
+    <message>
+      <source>VPT Inspection</source>
+      <translation>VPT 検査</translation>
+    </message>
+    <message>
+      <source>1  Capture</source>
+      <translation>1  撮影</translation>
+    </message>
+    <message>
+      <source>2  Train</source>
+      <translation>2  学習</translation>
+    </message>
+    <message>
+      <source>3  Evaluate</source>
+      <translation>3  評価</translation>
+    </message>
+    <message>
+      <source>4  Export</source>
+      <translation>4  書き出し</translation>
+    </message>
+    <message>
+      <source>5  Live</source>
+      <translation>5  ライブ</translation>
+    </message>
+    <message>
+      <source>Take and sort pictures (Alt+1)</source>
+      <translation>画像を撮影・分類する（Alt+1）</translation>
+    </message>
+    <message>
+      <source>Teach a task (Alt+2)</source>
+      <translation>タスクを学習させる（Alt+2）</translation>
+    </message>
+    <message>
+      <source>See how well it works (Alt+3)</source>
+      <translation>どのくらい正しいか確認する（Alt+3）</translation>
+    </message>
+    <message>
+      <source>Make a bundle for the station (Alt+4)</source>
+      <translation>ステーション用のバンドルを作る（Alt+4）</translation>
+    </message>
+    <message>
+      <source>Try it live (Alt+5)</source>
+      <translation>ライブで試す（Alt+5）</translation>
+    </message>
+    <message>
+      <source>&amp;File</source>
+      <translation>ファイル(&amp;F)</translation>
+    </message>
+    <message>
+      <source>Recent projects</source>
+      <translation>最近のプロジェクト</translation>
+    </message>
+    <message>
+      <source>New project…</source>
+      <translation>新しいプロジェクト…</translation>
+    </message>
+    <message>
+      <source>Open project…</source>
+      <translation>プロジェクトを開く…</translation>
+    </message>
+    <message>
+      <source>Close project</source>
+      <translation>プロジェクトを閉じる</translation>
+    </message>
+    <message>
+      <source>Empty the project's trash…</source>
+      <translation>プロジェクトのごみ箱を空にする…</translation>
+    </message>
+    <message>
+      <source>Quit</source>
+      <translation>終了</translation>
+    </message>
+    <message>
+      <source>&amp;Edit</source>
+      <translation>編集(&amp;E)</translation>
+    </message>
+    <message>
+      <source>&amp;Language</source>
+      <translation>言語(&amp;L)</translation>
+    </message>
+    <message>
+      <source>&amp;Help</source>
+      <translation>ヘルプ(&amp;H)</translation>
+    </message>
+    <message>
+      <source>Open the log folder</source>
+      <translation>ログフォルダーを開く</translation>
+    </message>
+    <message>
+      <source>Open a project folder</source>
+      <translation>プロジェクトのフォルダーを開く</translation>
+    </message>
+    <message>
+      <source>Preparing the demo project…</source>
+      <translation>デモプロジェクトを準備しています…</translation>
+    </message>
+    <message>
+      <source>Empty trash</source>
+      <translation>ごみ箱を空にする</translation>
+    </message>
+    <message>
+      <source>Delete the pictures and classes in the project's trash for good? This cannot be undone.</source>
+      <translation>プロジェクトのごみ箱にある画像とクラスを完全に削除しますか？ 元に戻せません。</translation>
+    </message>
+    <message>
+      <source>Undo</source>
+      <translation>元に戻す</translation>
+    </message>
+    <message>
+      <source>Redo</source>
+      <translation>やり直す</translation>
+    </message>
+    <message>
+      <source>Problem</source>
+      <translation>問題</translation>
+    </message>
+    <message>
+      <source>Damaged project file</source>
+      <translation>プロジェクトファイルの破損</translation>
+    </message>
+    <message>
+      <source>The project file {path} cannot be read ({detail}).
+
+It has not been changed. You can repair it from a backup, or rebuild the project from its picture folders: the damaged file is kept as project.damaged-….json and class colours and settings start fresh.</source>
+      <translation>プロジェクトファイル {path} を読み込めません（{detail}）。
+
+ファイルは変更していません。バックアップから修復するか、画像フォルダーからプロジェクトを作り直せます。作り直す場合、破損したファイルは project.damaged-….json として残し、クラスの色と設定は初期状態に戻ります。</translation>
+    </message>
+    <message>
+      <source>Rebuild from picture folders</source>
+      <translation>画像フォルダーから作り直す</translation>
+    </message>
+    <message>
+      <source>Not saved</source>
+      <translation>保存されていません</translation>
+    </message>
+    <message>
+      <source>The project could not be saved: {error}
+
+Close anyway? Pictures and tasks are already on disk; only class order, colours and settings would be lost.</source>
+      <translation>プロジェクトを保存できませんでした: {error}
+
+このまま閉じますか？ 画像とタスクは保存済みです。失われるのはクラスの順番、色、設定だけです。</translation>
+    </message>
+    <message>
+      <source>The translation for {language} is missing; using English.</source>
+      <translation>{language} の翻訳が見つかりません。英語で表示します。</translation>
+    </message>
+  </context>
+  <context>
+    <name>NewProjectDialog</name>
+    <message>
+      <source>New project</source>
+      <translation>新しいプロジェクト</translation>
+    </message>
+    <message>
+      <source>Project name</source>
+      <translation>プロジェクト名</translation>
+    </message>
+    <message>
+      <source>Save in folder</source>
+      <translation>保存先フォルダー</translation>
+    </message>
+    <message>
+      <source>Model name</source>
+      <translation>モデル名</translation>
+    </message>
+    <message>
+      <source>Model file (weights)</source>
+      <translation>モデルファイル（重み）</translation>
+    </message>
+    <message>
+      <source>Browse…</source>
+      <translation>参照…</translation>
+    </message>
+    <message>
+      <source>The model file comes from your engineer (for example a DINOv2 or MAE ViT saved as .safetensors). You can also set it later on the Train page.</source>
+      <translation>モデルファイルは技術担当者から受け取ってください（例: .safetensors 形式の DINOv2 や MAE の ViT）。あとで「学習」ページで設定することもできます。</translation>
+    </message>
+    <message>
+      <source>Where to keep the project</source>
+      <translation>プロジェクトの保存先</translation>
+    </message>
+    <message>
+      <source>Choose the model file</source>
+      <translation>モデルファイルを選択</translation>
+    </message>
+    <message>
+      <source>Model weights (*.safetensors *.pth *.pt *.bin);;All files (*)</source>
+      <translation>モデルの重み (*.safetensors *.pth *.pt *.bin);;すべてのファイル (*)</translation>
+    </message>
+  </context>
+  <context>
+    <name>PreCheckList</name>
+    <message>
+      <source>At least two classes: you have {count}.</source>
+      <translation>クラスが 2 つ以上あります: {count} 個。</translation>
+    </message>
+    <message>
+      <source>Add at least two classes (for example “ok” and “defect”). You have {count}.</source>
+      <translation>クラスを 2 つ以上追加してください（例:「良品」と「不良」）。現在 {count} 個です。</translation>
+    </message>
+    <message>
+      <source>Every class has pictures.</source>
+      <translation>すべてのクラスに画像があります。</translation>
+    </message>
+    <message>
+      <source>These classes have no pictures yet: {classes}. Capture or import some.</source>
+      <translation>次のクラスにはまだ画像がありません: {classes}。撮影するか取り込んでください。</translation>
+    </message>
+    <message>
+      <source>Model file found: {path}</source>
+      <translation>モデルファイルがあります: {path}</translation>
+    </message>
+    <message>
+      <source>Model file not found: {path}. Choose it under Advanced settings.</source>
+      <translation>モデルファイルが見つかりません: {path}。「詳細設定」で選んでください。</translation>
+    </message>
+    <message>
+      <source>No model file chosen. Choose one under Advanced settings.</source>
+      <translation>モデルファイルが選ばれていません。「詳細設定」で選んでください。</translation>
+    </message>
+    <message>
+      <source>The model {name} is downloaded once from the internet.</source>
+      <translation>モデル {name} をインターネットから 1 回だけダウンロードします。</translation>
+    </message>
+    <message>
+      <source>Test model with random weights: training works, but the results say nothing about real use.</source>
+      <translation>ランダムな重みのテスト用モデルです。学習はできますが、結果は実際の性能を表しません。</translation>
+    </message>
+    <message>
+      <source>Few pictures in {classes}: training works, but take at least {minimum} per class to check accuracy.</source>
+      <translation>{classes} の画像が少なめです。学習はできますが、精度を確認するには各クラス {minimum} 枚以上撮影してください。</translation>
+    </message>
+  </context>
+  <context>
+    <name>PreviewView</name>
+    <message>
+      <source>No picture source. Choose one above and press Start.</source>
+      <translation>映像の入力がありません。上で選んで「開始」を押してください。</translation>
+    </message>
+    <message>
+      <source>Connecting to {source}…</source>
+      <translation>{source} に接続しています…</translation>
+    </message>
+    <message>
+      <source>Picture source lost: {source}
+Trying to reconnect…</source>
+      <translation>映像の入力が途切れました: {source}
+再接続しています…</translation>
+    </message>
+    <message>
+      <source>{fps:.0f} frames/s</source>
+      <translation>{fps:.0f} フレーム/秒</translation>
+    </message>
+  </context>
+  <context>
+    <name>RunsTable</name>
+    <message>
+      <source>Task</source>
+      <translation>タスク</translation>
+    </message>
+    <message>
+      <source>Made</source>
+      <translation>作成日時</translation>
+    </message>
+    <message>
+      <source>Classes</source>
+      <translation>クラス</translation>
+    </message>
+    <message>
+      <source>Prompts</source>
+      <translation>プロンプト</translation>
+    </message>
+    <message>
+      <source>Start values</source>
+      <translation>初期値</translation>
+    </message>
+    <message>
+      <source>Rounds</source>
+      <translation>回数</translation>
+    </message>
+    <message>
+      <source>Training accuracy</source>
+      <translation>学習時の正解率</translation>
+    </message>
+    <message>
+      <source>Check accuracy</source>
+      <translation>確認用の正解率</translation>
+    </message>
+    <message>
+      <source>Training time</source>
+      <translation>学習時間</translation>
+    </message>
+    <message>
+      <source>File size</source>
+      <translation>ファイルサイズ</translation>
+    </message>
+    <message>
+      <source>Check accuracy is measured on pictures held back from training (only when every class has at least 5).</source>
+      <translation>確認用の正解率は、学習に使わずに取っておいた画像で測ります（各クラス 5 枚以上ある場合のみ）。</translation>
+    </message>
+  </context>
+  <context>
+    <name>SaveBanner</name>
+    <message>
+      <source>All changes saved</source>
+      <translation>すべての変更を保存しました</translation>
+    </message>
+    <message>
+      <source>Saving…</source>
+      <translation>保存中…</translation>
+    </message>
+    <message>
+      <source>Could not save the project: {error}</source>
+      <translation>プロジェクトを保存できませんでした: {error}</translation>
+    </message>
+    <message>
+      <source>Retry</source>
+      <translation>再試行</translation>
+    </message>
+  </context>
+  <context>
+    <name>SourceBar</name>
+    <message>
+      <source>Camera</source>
+      <translation>カメラ</translation>
+    </message>
+    <message>
+      <source>Video file</source>
+      <translation>動画ファイル</translation>
+    </message>
+    <message>
+      <source>Network camera (URL)</source>
+      <translation>ネットワークカメラ（URL）</translation>
+    </message>
+    <message>
+      <source>Folder of images</source>
+      <translation>画像フォルダー</translation>
+    </message>
+    <message>
+      <source>Camera's own size</source>
+      <translation>カメラの標準サイズ</translation>
+    </message>
+    <message>
+      <source>Find cameras</source>
+      <translation>カメラを探す</translation>
+    </message>
+    <message>
+      <source>Browse…</source>
+      <translation>参照…</translation>
+    </message>
+    <message>
+      <source>Where the pictures come from</source>
+      <translation>映像の入力元</translation>
+    </message>
+    <message>
+      <source>Picture size to ask the camera for</source>
+      <translation>カメラに要求する画像サイズ</translation>
+    </message>
+    <message>
+      <source>Stop</source>
+      <translation>停止</translation>
+    </message>
+    <message>
+      <source>Start</source>
+      <translation>開始</translation>
+    </message>
+    <message>
+      <source>Video file, e.g. line3.mp4</source>
+      <translation>動画ファイル（例: line3.mp4）</translation>
+    </message>
+    <message>
+      <source>Address, e.g. rtsp://192.168.0.20/stream1</source>
+      <translation>アドレス（例: rtsp://192.168.0.20/stream1）</translation>
+    </message>
+    <message>
+      <source>Folder with pictures, played like a camera</source>
+      <translation>画像のフォルダー（カメラのように再生）</translation>
+    </message>
+    <message>
+      <source>Choose a folder of images</source>
+      <translation>画像フォルダーを選択</translation>
+    </message>
+    <message>
+      <source>Choose a video file</source>
+      <translation>動画ファイルを選択</translation>
+    </message>
+    <message>
+      <source>Videos (*.mp4 *.avi *.mov *.mkv);;All files (*)</source>
+      <translation>動画 (*.mp4 *.avi *.mov *.mkv);;すべてのファイル (*)</translation>
+    </message>
+    <message>
+      <source>Searching…</source>
+      <translation>検索中…</translation>
+    </message>
+    <message>
+      <source>{number} (camera {number})</source>
+      <translation>{number}（カメラ {number}）</translation>
+    </message>
+    <message>
+      <source>No camera was found. Check the cable, or choose a video file or a folder of images instead.</source>
+      <translation>カメラが見つかりません。ケーブルを確認するか、動画ファイルか画像フォルダーを選んでください。</translation>
+    </message>
+  </context>
+  <context>
+    <name>ThumbnailGrid</name>
+    <message>
+      <source>Delete (can be undone)</source>
+      <translation>削除（元に戻せます）</translation>
+    </message>
+    <message>
+      <source>Show larger</source>
+      <translation>拡大表示</translation>
+    </message>
+    <message>
+      <source>Double-click to enlarge. Drag pictures onto a class to move them; Ctrl+1…9 moves them to that class; Delete removes them.</source>
+      <translation>ダブルクリックで拡大します。画像をクラスにドラッグすると移動します。Ctrl+1…9 でそのクラスに移動、Delete キーで削除します。</translation>
+    </message>
+    <message>
+      <source>Move to class</source>
+      <translation>クラスへ移動</translation>
+    </message>
+  </context>
+  <context>
+    <name>TrainPage</name>
+    <message>
+      <source>Train a task</source>
+      <translation>タスクの学習</translation>
+    </message>
+    <message>
+      <source>Start training</source>
+      <translation>学習を開始</translation>
+    </message>
+    <message>
+      <source>Cancel</source>
+      <translation>キャンセル</translation>
+    </message>
+    <message>
+      <source>Earlier runs (select one to see its curves)</source>
+      <translation>これまでの学習（選ぶとグラフを表示）</translation>
+    </message>
+    <message>
+      <source>Error (loss): lower is better</source>
+      <translation>誤差（損失）: 低いほど良い</translation>
+    </message>
+    <message>
+      <source>Accuracy: higher is better</source>
+      <translation>正解率: 高いほど良い</translation>
+    </message>
+    <message>
+      <source>round</source>
+      <translation>回</translation>
+    </message>
+    <message>
+      <source>training</source>
+      <translation>学習用</translation>
+    </message>
+    <message>
+      <source>check pictures</source>
+      <translation>確認用画像</translation>
+    </message>
+    <message>
+      <source>Ready.</source>
+      <translation>準備完了。</translation>
+    </message>
+    <message>
+      <source>Stopping…</source>
+      <translation>停止しています…</translation>
+    </message>
+    <message>
+      <source>Training: round {epoch} of {epochs}</source>
+      <translation>学習中: {epochs} 回中 {epoch} 回目</translation>
+    </message>
+    <message>
+      <source>about {seconds} s left</source>
+      <translation>残り約 {seconds} 秒</translation>
+    </message>
+    <message>
+      <source>about {minutes} min left</source>
+      <translation>残り約 {minutes} 分</translation>
+    </message>
+    <message>
+      <source>Loading the model…</source>
+      <translation>モデルを読み込んでいます…</translation>
+    </message>
+    <message>
+      <source>Reading pictures…</source>
+      <translation>画像を読み込んでいます…</translation>
+    </message>
+    <message>
+      <source>Preparing prompts from your pictures…</source>
+      <translation>画像からプロンプトを準備しています…</translation>
+    </message>
+    <message>
+      <source>Training…</source>
+      <translation>学習中…</translation>
+    </message>
+    <message>
+      <source>Checking…</source>
+      <translation>確認中…</translation>
+    </message>
+    <message>
+      <source>Trying prompt settings on your pictures…</source>
+      <translation>画像でプロンプトの設定を試しています…</translation>
+    </message>
+    <message>
+      <source>Trying settings on your pictures ({phase})…</source>
+      <translation>画像で設定を試しています（{phase}）…</translation>
+    </message>
+    <message>
+      <source>Training cancelled; nothing was saved.</source>
+      <translation>学習を中止しました。何も保存していません。</translation>
+    </message>
+    <message>
+      <source>Done.</source>
+      <translation>完了。</translation>
+    </message>
+    <message>
+      <source>Saved as task “{name}”. Accuracy: {accuracy:.0f} %. Check it on the Evaluate page.</source>
+      <translation>タスク「{name}」として保存しました。正解率: {accuracy:.0f} %。「評価」ページで確認してください。</translation>
+    </message>
+    <message>
+      <source>Training stopped.</source>
+      <translation>学習が止まりました。</translation>
+    </message>
+    <message>
+      <source>Training could not finish: {error}</source>
+      <translation>学習を完了できませんでした: {error}</translation>
+    </message>
+    <message>
+      <source>Curves of “{name}”</source>
+      <translation>「{name}」のグラフ</translation>
+    </message>
+  </context>
+  <context>
+    <name>TrainSettingsForm</name>
+    <message>
+      <source>Task name</source>
+      <translation>タスク名</translation>
+    </message>
+    <message>
+      <source>for example: surface-check</source>
+      <translation>例: surface-check</translation>
+    </message>
+    <message>
+      <source>Let the app choose the prompt settings (recommended)</source>
+      <translation>プロンプトの設定をアプリに任せる（おすすめ）</translation>
+    </message>
+    <message>
+      <source>The app tries a few settings on your pictures and keeps the best. This takes longer.</source>
+      <translation>アプリが画像でいくつかの設定を試し、最も良いものを使います。時間が長くかかります。</translation>
+    </message>
+    <message>
+      <source>Automatic choice is not available in this version; the proven defaults are used.</source>
+      <translation>このバージョンでは自動選択を使えません。実績のある標準設定を使います。</translation>
+    </message>
+    <message>
+      <source>Model name</source>
+      <translation>モデル名</translation>
+    </message>
+    <message>
+      <source>Model file (weights)</source>
+      <translation>モデルファイル（重み）</translation>
+    </message>
+    <message>
+      <source>Prompt tokens per layer</source>
+      <translation>層ごとのプロンプト数</translation>
+    </message>
+    <message>
+      <source>Prompt depth</source>
+      <translation>プロンプトの深さ</translation>
+    </message>
+    <message>
+      <source>Prompt start values</source>
+      <translation>プロンプトの初期値</translation>
+    </message>
+    <message>
+      <source>Training rounds (epochs)</source>
+      <translation>学習回数（エポック）</translation>
+    </message>
+    <message>
+      <source>Learning rate</source>
+      <translation>学習率</translation>
+    </message>
+    <message>
+      <source>Advanced settings</source>
+      <translation>詳細設定</translation>
+    </message>
+    <message>
+      <source>Browse…</source>
+      <translation>参照…</translation>
+    </message>
+    <message>
+      <source>random weights (testing only)</source>
+      <translation>ランダムな重み（テスト専用）</translation>
+    </message>
+    <message>
+      <source>.safetensors, .pth or .bin file</source>
+      <translation>.safetensors、.pth、.bin ファイル</translation>
+    </message>
+    <message>
+      <source>A timm model name, e.g. vit_base_patch16_224.mae</source>
+      <translation>timm のモデル名（例: vit_base_patch16_224.mae）</translation>
+    </message>
+    <message>
+      <source>Every layer (deep, more accurate)</source>
+      <translation>すべての層（deep、より正確）</translation>
+    </message>
+    <message>
+      <source>First layer only (shallow, faster)</source>
+      <translation>最初の層のみ（shallow、より高速）</translation>
+    </message>
+    <message>
+      <source>From the pictures: averages (recommended)</source>
+      <translation>画像から: 平均（おすすめ）</translation>
+    </message>
+    <message>
+      <source>From the pictures: strongest features</source>
+      <translation>画像から: 最も強い特徴</translation>
+    </message>
+    <message>
+      <source>From the pictures: typical patterns (k-means)</source>
+      <translation>画像から: 代表的なパターン（k-means）</translation>
+    </message>
+    <message>
+      <source>From the pictures: random samples</source>
+      <translation>画像から: ランダムな抜き出し</translation>
+    </message>
+    <message>
+      <source>Random</source>
+      <translation>ランダム</translation>
+    </message>
+    <message>
+      <source>Choose the model file</source>
+      <translation>モデルファイルを選択</translation>
+    </message>
+    <message>
+      <source>Model weights (*.safetensors *.pth *.pt *.bin);;All files (*)</source>
+      <translation>モデルの重み (*.safetensors *.pth *.pt *.bin);;すべてのファイル (*)</translation>
+    </message>
+  </context>
+  <context>
+    <name>UndoCommands</name>
+    <message>
+      <source>Add class “{name}”</source>
+      <translation>クラス「{name}」の追加</translation>
+    </message>
+    <message>
+      <source>Rename class “{old}” to “{new}”</source>
+      <translation>クラス名「{old}」を「{new}」に変更</translation>
+    </message>
+    <message>
+      <source>Delete class “{name}”</source>
+      <translation>クラス「{name}」の削除</translation>
+    </message>
+    <message>
+      <source>Delete {count} image(s)</source>
+      <translation>画像 {count} 枚の削除</translation>
+    </message>
+    <message>
+      <source>Move {count} image(s) to “{name}”</source>
+      <translation>画像 {count} 枚を「{name}」へ移動</translation>
+    </message>
+    <message>
+      <source>Import {count} image(s)</source>
+      <translation>画像 {count} 枚の取り込み</translation>
+    </message>
+  </context>
+  <context>
+    <name>WelcomePage</name>
+    <message>
+      <source>Welcome</source>
+      <translation>ようこそ</translation>
+    </message>
+    <message>
+      <source>Teach the inspection station to recognise your parts: take pictures of each kind of part or defect, train a task, check it, and send it to the station.</source>
+      <translation>検査ステーションに部品を見分けさせましょう。部品や不良の種類ごとに画像を撮影し、タスクを学習させ、確認してからステーションに送ります。</translation>
+    </message>
+    <message>
+      <source>New project…  (Ctrl+N)</source>
+      <translation>新しいプロジェクト…  (Ctrl+N)</translation>
+    </message>
+    <message>
+      <source>Open project…  (Ctrl+O)</source>
+      <translation>プロジェクトを開く…  (Ctrl+O)</translation>
+    </message>
+    <message>
+      <source>Try the demo project</source>
+      <translation>デモプロジェクトを試す</translation>
+    </message>
+    <message>
+      <source>Recent projects</source>
+      <translation>最近のプロジェクト</translation>
+    </message>
+  </context>
+</TS>

@@ -1,0 +1,157 @@
+"""Train, cancel, evaluate, export and live in the app, on the tiny backbone."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
+
+from conftest import tiny_backbone_config  # noqa: E402
+from gui.project import Project  # noqa: E402
+from gui.sources import FOLDER, SourceSpec  # noqa: E402
+from vpt_engine import events as ev  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def quiet_app(monkeypatch, tmp_path):
+    monkeypatch.setenv("VPT_GUI_NO_DIALOGS", "1")
+    monkeypatch.setenv("VPT_GUI_SETTINGS", str(tmp_path / "settings.ini"))
+    monkeypatch.setenv("VPT_GUI_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Ok)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, make_image_folder):
+    from gui.app import build_window
+
+    data = make_image_folder({"ok": 6, "bad": 6})
+    project = Project.create(tmp_path / "project", "test", tiny_backbone_config().to_dict(), classes=["ok", "bad"])
+    for name in ("ok", "bad"):
+        shutil.copytree(data / name, project.class_dir(name), dirs_exist_ok=True)
+    window = build_window("en")
+    qtbot.addWidget(window)
+    window.set_project(Project.open(project.root))
+    window.show()
+    yield window
+    window.close_project()
+
+
+def quick_settings(page, epochs=2, name="quick"):
+    form = page.form
+    form.auto_box.setChecked(False)
+    form.epochs_spin.setValue(epochs)
+    form.prompts_spin.setValue(4)
+    form.name_edit.setText(name)
+
+
+def train_once(qtbot, page, name, epochs=2):
+    quick_settings(page, epochs, name)
+    with qtbot.waitSignal(page.trainingFinished, timeout=60000) as finished:
+        assert page.start()
+    return finished.args[0]
+
+
+def test_checks_in_plain_words_block_training_until_fixed(window, qtbot):
+    page = window.pages["train"]
+    assert page.start_button.isEnabled()
+    window.pages["capture"].class_list.add_class("dent")           # a class without pictures
+    assert not page.start_button.isEnabled() and not page.start()
+    assert any("no pictures yet: dent" in line for line in page.checks.lines())
+    window.session.undo_stack.undo()
+    assert page.start_button.isEnabled()
+    page.form.weights_edit.setText("/nowhere/vit.safetensors")      # a weights file that is not there
+    assert not page.start_button.isEnabled()
+    assert any("Model file not found: /nowhere/vit.safetensors" in line for line in page.checks.lines())
+
+
+def test_train_shows_progress_saves_a_task_pack_and_cancel_writes_nothing(window, qtbot):
+    page = window.pages["train"]
+    seen = []
+    page_events = page._on_event
+
+    def spy(event):
+        seen.append(event)
+        page_events(event)
+    page._on_event = spy
+    run = train_once(qtbot, page, "surface", epochs=3)
+    assert run is not None and run.path.is_file() and run.path.parent == window.session.project.tasks_dir
+    assert any(isinstance(e, ev.TrainStep) for e in seen) and any(isinstance(e, ev.EpochEnd) for e in seen)
+    assert len(page.loss_chart.series["train"].points) == 3                    # one point per round
+    assert page.runs.rowCount() == 1 and "surface" in page.runs.item(0, 0).text()
+    assert "Saved as task “surface”" in page.result_label.text()
+    from vpt_engine.packformat import read_task_pack
+    pack = read_task_pack(run.path)
+    assert pack.classes == ["ok", "bad"] and pack.extra["app"]["settings"]["epochs"] == 3
+
+    quick_settings(page, epochs=500, name="never")
+    page.thread = None
+    with qtbot.waitSignal(page.trainingFinished, timeout=60000) as finished:
+        page.start()
+        qtbot.waitUntil(lambda: page.progress.maximum() > 0 and page.phase == ev.Phase.TRAIN, timeout=30000)
+        page.cancel()
+    assert finished.args[0] is None
+    assert "cancelled" in page.phase_label.text()
+    assert [p.stem for p in window.session.project.task_paths()] == ["surface"]   # nothing half-written
+
+
+def test_evaluate_shows_per_class_accuracy_and_cells_open_the_wrong_pictures(window, qtbot):
+    train_once(qtbot, window.pages["train"], "surface")
+    page = window.pages["evaluate"]
+    page.refresh_tasks()
+    with qtbot.waitSignal(page.evaluated, timeout=60000) as done:
+        assert page.evaluate()
+    outcome = done.args[0]
+    assert outcome.report.total == 12 and page.per_class.rowCount() == 2
+    assert page.confusion.item(0, 0).text() == str(outcome.report.confusion[0, 0])
+
+    # Force one known mistake to check that a click opens exactly that picture.
+    from vpt_engine.metrics import classification_report
+    labels = np.array([0] * 6 + [1] * 6)
+    logits = np.eye(2)[labels] * 5
+    logits[7] = [5, 0]                                           # picture 7 ("bad") taken for "ok"
+    outcome.report = classification_report(["ok", "bad"], labels, logits)
+    page.show_outcome(outcome)
+    assert page.confusion.item(1, 0).text() == "1"
+    page.confusion.cellClicked.emit(1, 0)
+    assert page.viewer is not None and page.viewer.paths == [outcome.paths[7]]
+    assert "taken for" in page.viewer.windowTitle()
+    page.viewer.close()
+
+
+def test_export_then_live_switches_tasks(window, qtbot, make_image_folder):
+    pytest.importorskip("export.bundle_builder")
+    pytest.importorskip("onnxruntime")
+    train_once(qtbot, window.pages["train"], "first")
+    train_once(qtbot, window.pages["train"], "second")
+    export = window.pages["export"]
+    export.refresh_tasks()
+    export.set_checked(window.session.project.task_paths())
+    with qtbot.waitSignal(export.exported, timeout=180000) as done:
+        assert export.build()
+    outcome = done.args[0]
+    assert outcome is not None, export.status.text()
+    assert outcome.bundle_dir.parent == window.session.project.exports_dir
+    labels = [export.details.item(row, 0).text() for row in range(export.details.rowCount())]
+    assert "Model, shared by all tasks" in labels and "Task “first”" in labels
+    assert export.open_button.isEnabled()
+
+    live = window.pages["live"]
+    window.show_page("live")
+    live.refresh_bundles()
+    assert live.bundle_box.count() == 1
+    window.camera.start(SourceSpec(FOLDER, str(make_image_folder({"cam": 3}) / "cam"), fps=30))
+    assert live.start()
+    qtbot.waitUntil(lambda: live.last_result is not None, timeout=30000)
+    assert live.last_result.label in ("ok", "bad") and 0 <= live.last_result.confidence <= 1
+    assert live.preview.overlay and live.preview.overlay[0][0] == live.last_result.label
+    other = "second" if live.last_result.task == "first" else "first"
+    live.switch_task(other)
+    qtbot.waitUntil(lambda: live.last_result is not None and live.last_result.task == other, timeout=15000)
+    checked = [b.text() for b in live.task_group.buttons() if b.isChecked()]
+    assert checked == [other]
+    live.stop()
+    window.camera.stop()
