@@ -1,5 +1,250 @@
-"""``vpt export``, ``vpt bundle``, ``vpt infer`` and ``vpt deploy``."""
+"""``vpt export``, ``vpt bundle``, ``vpt infer`` and ``vpt deploy``.
+
+Registration imports nothing heavy; each handler imports what it needs, so
+``vpt infer`` and ``vpt deploy`` run on a station without torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from vpt_engine.cli.common import ProgressBar, print_json, say
 
 
 def register(commands) -> None:
-    return None
+    _register_export(commands)
+    _register_bundle(commands)
+    _register_infer(commands)
+    _register_deploy(commands)
+
+
+# -- registration --------------------------------------------------------------------------
+def _register_export(commands) -> None:
+    parser = commands.add_parser(
+        "export", help="export task packs into a deploy bundle (backbone.onnx + tasks)",
+        description="Export the frozen backbone once to ONNX with prompts and head as inputs, check parity with "
+                    "PyTorch for every task, and write a deploy bundle.")
+    parser.add_argument("tasks", nargs="+", metavar="TASK.vptask")
+    parser.add_argument("--out", required=True, metavar="BUNDLE_DIR", help="bundle folder to create")
+    parser.add_argument("--weights", metavar="FILE", help="backbone weights, if not where the packs recorded them")
+    parser.add_argument("--parity-images", metavar="DIR",
+                        help="real images for the parity check (default: synthetic part images)")
+    parser.add_argument("--no-parity", action="store_true", help="skip the PyTorch/ONNX Runtime parity check")
+    parser.add_argument("--tolerance", type=float, default=None, help="largest logit difference allowed (1e-4)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing bundle in BUNDLE_DIR")
+    parser.add_argument("--json", action="store_true", help="print the export report as JSON")
+    parser.set_defaults(handler=run_export)
+
+
+def _register_bundle(commands) -> None:
+    parser = commands.add_parser("bundle", help="inspect a deploy bundle, add tasks, add an INT8 CPU model")
+    sub = parser.add_subparsers(dest="bundle_command", metavar="ACTION")
+    parser.set_defaults(handler=lambda args: _print_help(parser))
+
+    add = sub.add_parser("add-task", help="add a task pack to a bundle (backbone.onnx stays byte-identical)")
+    add.add_argument("bundle", metavar="BUNDLE_DIR")
+    add.add_argument("task", metavar="NEW.vptask")
+    add.add_argument("--replace", action="store_true", help="replace a task of the same name")
+    add.add_argument("--parity", action="store_true", help="also compare with PyTorch (needs torch and weights)")
+    add.add_argument("--weights", metavar="FILE")
+    add.add_argument("--parity-images", metavar="DIR")
+    add.add_argument("--json", action="store_true")
+    add.set_defaults(handler=run_add_task)
+
+    info = sub.add_parser("info", help="what a bundle holds: contract, tasks, sizes, engines")
+    info.add_argument("bundle", metavar="BUNDLE_DIR")
+    info.add_argument("--json", action="store_true")
+    info.set_defaults(handler=run_bundle_info)
+
+    quant = sub.add_parser(
+        "quantize-cpu", help="add an INT8 model for CPU stations, if it agrees with fp32 on the task's images",
+        description="Quantise the backbone's MatMul/Gemm weights to INT8 with ONNX Runtime and keep the result only "
+                    "if its top-1 agrees with fp32 on at least 99%% of the task's own images. Run once per task.")
+    quant.add_argument("bundle", metavar="BUNDLE_DIR")
+    quant.add_argument("--task", required=True, metavar="NAME")
+    quant.add_argument("--images", required=True, metavar="DIR", help="the task's own images (sub-folders allowed)")
+    quant.add_argument("--min-agreement", type=float, default=0.99)
+    quant.add_argument("--max-images", type=int, default=500)
+    quant.add_argument("--json", action="store_true")
+    quant.set_defaults(handler=run_quantize_cpu)
+
+
+def _register_infer(commands) -> None:
+    parser = commands.add_parser(
+        "infer", help="classify frames from images, a video, a camera or a stream with a bundle (no torch needed)",
+        description="Print label, confidence and latency per frame. --json prints one JSON object per line and a "
+                    "final summary object. Unreadable frames are skipped and counted; a lost camera is retried.")
+    parser.add_argument("bundle", metavar="BUNDLE_DIR")
+    parser.add_argument("--task", required=True, metavar="NAME")
+    parser.add_argument("--source", required=True, metavar="IMAGE_DIR|VIDEO_FILE|CAMERA_INDEX|RTSP_URL")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--max-frames", type=int, default=None, metavar="N")
+    parser.add_argument("--backend", choices=("auto", "onnxruntime", "tensorrt"), default="auto")
+    parser.add_argument("--int8-cpu", action="store_true", help="use the bundle's INT8 CPU model")
+    parser.add_argument("--threads", type=int, default=None, help="ONNX Runtime CPU threads")
+    parser.add_argument("--max-retries", type=int, default=10, help="reconnect attempts for a lost camera/stream")
+    parser.set_defaults(handler=run_infer)
+
+
+def _register_deploy(commands) -> None:
+    parser = commands.add_parser("deploy", help="TensorRT engines for a bundle (on the station)")
+    sub = parser.add_subparsers(dest="deploy_command", metavar="ACTION")
+    parser.set_defaults(handler=lambda args: _print_help(parser))
+
+    build = sub.add_parser("build-engine", help="build a TensorRT engine with the tensorrt Python API (10.x)")
+    build.add_argument("bundle", metavar="BUNDLE_DIR")
+    precision = build.add_mutually_exclusive_group()
+    precision.add_argument("--fp16", action="store_true", help="fp16, LayerNorm/Softmax/reductions kept fp32")
+    precision.add_argument("--int8", action="store_true", help="INT8 with entropy calibration (needs --calib-dir)")
+    build.add_argument("--calib-dir", metavar="DIR", help="real images for INT8 calibration")
+    build.add_argument("--calib-task", metavar="NAME", help="task whose prompts calibrate (default: the first)")
+    build.add_argument("--max-batch", type=int, default=8)
+    build.add_argument("--max-classes", type=int, default=64)
+    build.add_argument("--workspace-mib", type=int, default=None)
+    build.set_defaults(handler=run_build_engine)
+
+    register = sub.add_parser("register-engine", help="write the sidecar for an engine built by build_engine.sh")
+    register.add_argument("bundle", metavar="BUNDLE_DIR")
+    register.add_argument("engine", metavar="ENGINE_FILE")
+    register.add_argument("--precision", required=True, choices=("fp32", "fp16", "int8"))
+    register.add_argument("--max-batch", type=int, default=8)
+    register.add_argument("--max-classes", type=int, default=64)
+    register.add_argument("--opt-classes", type=int, default=None)
+    register.set_defaults(handler=run_register_engine)
+
+
+def _print_help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+# -- handlers -------------------------------------------------------------------------------
+def run_export(args: argparse.Namespace) -> int:
+    from .bundle_builder import export_bundle
+
+    bar = ProgressBar(quiet=args.json)
+    try:
+        report = export_bundle(args.tasks, args.out, weights=args.weights, parity=not args.no_parity,
+                               parity_images=args.parity_images, overwrite=args.overwrite, tolerance=args.tolerance,
+                               on_progress=lambda stage, fraction: bar.update(fraction, stage))
+    finally:
+        bar.close()
+    if args.json:
+        print_json(report.to_dict())
+        return 0
+    print(f"wrote {report.bundle_dir} in {report.seconds:.1f} s: backbone.onnx {report.backbone_bytes / 1e6:.1f} MB")
+    for name, size in report.task_bytes.items():
+        parity = report.parity.get(name)
+        check = (f"parity max |logit diff| {parity['max_logit_diff']:.1e}, top-1 {parity['top1_matches']}/"
+                 f"{parity['images']}" if parity else "no parity check")
+        print(f"  task {name}: {size / 1024:.1f} KB, {check}")
+    for note in report.notes:
+        say(f"note: {note}")
+    return 0
+
+
+def run_add_task(args: argparse.Namespace) -> int:
+    from .bundle_builder import add_task
+
+    entry = add_task(args.bundle, args.task, replace=args.replace, parity=args.parity, weights=args.weights,
+                     parity_images=args.parity_images)
+    if args.json:
+        print_json(entry)
+    else:
+        print(f"added task {entry['name']} ({len(entry['classes'])} classes, {entry['size_bytes'] / 1024:.1f} KB) "
+              f"to {args.bundle}; backbone.onnx unchanged")
+    return 0
+
+
+def run_bundle_info(args: argparse.Namespace) -> int:
+    from .runtime.bundle import Bundle
+    from .runtime.trt_sidecar import list_engines
+
+    bundle = Bundle.open(args.bundle)
+    document = {"bundle": str(bundle.root), "contract": bundle.contract.to_dict(),
+                "backbone": {k: bundle.manifest["backbone"][k] for k in ("file", "sha256", "size_bytes", "opset")},
+                "tasks": {name: {"classes": t.classes, "size_bytes": t.size_bytes, "parity": t.entry.get("parity")}
+                          for name, t in bundle.tasks.items()},
+                "int8_cpu": bundle.manifest.get("int8_cpu"), "engines": [p.name for p in list_engines(bundle.root)]}
+    if args.json:
+        print_json(document)
+        return 0
+    print(f"{bundle.root}: {bundle.contract.describe()}")
+    print(f"  backbone.onnx {document['backbone']['size_bytes'] / 1e6:.1f} MB, opset {document['backbone']['opset']}")
+    for name, task in document["tasks"].items():
+        print(f"  task {name}: {len(task['classes'])} classes, {task['size_bytes'] / 1024:.1f} KB")
+    if document["int8_cpu"]:
+        print(f"  INT8 CPU model checked for: {', '.join(document['int8_cpu']['agreement']) or 'no task'}")
+    print(f"  engines: {', '.join(document['engines']) or 'none'}")
+    return 0
+
+
+def run_quantize_cpu(args: argparse.Namespace) -> int:
+    from .quantize import quantize_cpu
+
+    bar = ProgressBar(quiet=args.json)
+    try:
+        report = quantize_cpu(args.bundle, args.task, args.images, min_agreement=args.min_agreement,
+                              max_images=args.max_images,
+                              on_progress=lambda done, total: bar.update(done / max(1, total), f"{done}/{total} images"))
+    finally:
+        bar.close()
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        print(f"INT8 CPU model accepted for task {report.task}: top-1 agreement {report.agreement:.2%} "
+              f"({report.matches}/{report.images}); {report.int8_bytes / 1e6:.1f} MB vs fp32 "
+              f"{report.fp32_bytes / 1e6:.1f} MB")
+    return 0
+
+
+def run_infer(args: argparse.Namespace) -> int:
+    from .runtime.infer_loop import new_summary, run_inference
+    from .runtime.sources import RetryPolicy, open_source
+    from .runtime.station import Station
+
+    station = Station(args.bundle, backend=args.backend, threads=args.threads, int8_cpu=args.int8_cpu)
+    station.set_task(args.task)
+    for note in station.notes:
+        say(f"note: {note}")
+    say(f"{station.description}, task {args.task}")
+    source = open_source(args.source, on_event=say, retry=RetryPolicy(max_retries=args.max_retries))
+    summary = new_summary(station, source)
+    try:
+        run_inference(station, source, sys.stdout, as_json=args.json, max_frames=args.max_frames, summary=summary)
+    finally:
+        _report_summary(summary, args)
+        station.close()
+    return 0
+
+
+def _report_summary(summary, args) -> None:
+    if args.json:  # JSON Lines throughout: one object per frame, then the summary object
+        print(json.dumps(summary.to_dict(), ensure_ascii=False), flush=True)
+    say(summary.describe())
+    for reason in summary.stats.get("skipped_reasons", []):
+        say(f"skipped: {reason}")
+
+
+def run_build_engine(args: argparse.Namespace) -> int:
+    from .runtime.trt_build import EngineBuildRequest, build_engine
+
+    precision = "int8" if args.int8 else ("fp16" if args.fp16 else "fp32")
+    request = EngineBuildRequest(precision=precision, max_batch=args.max_batch, max_classes=args.max_classes,
+                                 calib_dir=args.calib_dir, calib_task=args.calib_task,
+                                 workspace_mib=args.workspace_mib)
+    path, sidecar = build_engine(args.bundle, request, log=say)
+    print(f"wrote {path} ({sidecar.precision}, TensorRT {sidecar.tensorrt_version}, {sidecar.gpu_name}) and its "
+          f"sidecar {path.with_suffix('.json').name}")
+    return 0
+
+
+def run_register_engine(args: argparse.Namespace) -> int:
+    from .runtime.trt_build import register_engine
+
+    sidecar = register_engine(args.bundle, args.engine, args.precision, args.max_batch, args.max_classes,
+                              opt_classes=args.opt_classes)
+    print(f"recorded {args.engine}: {sidecar.precision}, TensorRT {sidecar.tensorrt_version}, {sidecar.gpu_name}")
+    return 0

@@ -45,6 +45,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp
         _fsync_file(tmp)
+        os.chmod(tmp, _mode_for(target))
         os.replace(tmp, target)
         _fsync_dir(target.parent)
     except OSError as error:
@@ -68,6 +69,26 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 def atomic_write_json(path: str | os.PathLike, document: Any) -> Path:
     return atomic_write_text(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def _mode_for(target: Path) -> int:
+    """Keep a replaced file's permissions; a new file gets what open() would give (mkstemp makes it 0600)."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    # os.umask can only be read by setting it, which races with other threads; Linux shows it here.
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
 
 
 def _fsync_file(path: Path) -> None:

@@ -41,13 +41,14 @@ class LoadedImages:
     labels: np.ndarray
     paths: list[Path]
     skipped: list[tuple[Path, str]] = field(default_factory=list)
+    root: Path | None = None  # the folder the images came from, when there is one
 
     def __len__(self) -> int:
         return len(self.images)
 
     def subset(self, indices: Sequence[int]) -> "LoadedImages":
         return LoadedImages(self.classes, [self.images[i] for i in indices], self.labels[list(indices)],
-                            [self.paths[i] for i in indices])
+                            [self.paths[i] for i in indices], root=self.root)
 
     def counts(self) -> dict[str, int]:
         return {name: int((self.labels == label).sum()) for label, name in enumerate(self.classes)}
@@ -88,7 +89,7 @@ def load_images(index: ImageFolderIndex, spec: PreprocessSpec, *, require_every_
             skipped.append((path, str(error)))
         if on_progress:
             on_progress(count, len(index.files))
-    loaded = LoadedImages(index.classes, images, np.asarray(labels, dtype=np.int64), paths, skipped)
+    loaded = LoadedImages(index.classes, images, np.asarray(labels, dtype=np.int64), paths, skipped, index.root)
     empty = [name for name, n in loaded.counts().items() if n == 0]
     if require_every_class and empty:
         detail = f" ({len(skipped)} unreadable files skipped)" if skipped else ""

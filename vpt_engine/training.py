@@ -337,7 +337,8 @@ class _TrainingRun:
             "device": str(self.device),
             "precision": str(self.amp_dtype).replace("torch.", "") if self.amp_dtype else "fp32",
         }
-        summary = {"train_images": len(self.train_set), "val_images": len(self.val_set) if self.val_set else 0,
+        summary = {"data_dir": str(self.data.root.resolve()) if self.data.root else None,
+                   "train_images": len(self.train_set), "val_images": len(self.val_set) if self.val_set else 0,
                    "per_class": self.data.counts(), "skipped_files": [str(p) for p, _ in self.data.skipped]}
         return TrainResult(self.model, list(self.data.classes), self.prompt_config, self.config, metrics,
                            self.history, self.initial_prompts, summary, self.auto_report)

@@ -1,0 +1,114 @@
+"""Open a deploy bundle: manifest, contract and task packs, with numpy only."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vpt_engine.errors import TaskPackError
+from vpt_engine.packformat import BackboneFingerprint, TaskPackData, read_task_pack
+from vpt_engine.preprocess import PreprocessSpec
+
+from ..contract import BundleContract
+from ..errors import BundleError
+from ..manifest import BACKBONE_NAME, ENGINES_DIR, INT8_CPU_NAME, read_manifest, sha256_file
+
+
+@dataclass
+class BundleTask:
+    name: str
+    path: Path
+    pack: TaskPackData
+    entry: dict[str, Any]
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.pack.classes)
+
+    @property
+    def size_bytes(self) -> int:
+        return self.path.stat().st_size
+
+
+@dataclass
+class Bundle:
+    root: Path
+    manifest: dict[str, Any]
+    contract: BundleContract
+    tasks: dict[str, BundleTask]
+
+    @classmethod
+    def open(cls, root: str | os.PathLike, verify: bool = True) -> "Bundle":
+        """Read the manifest and every task pack; with ``verify``, check sha256 of backbone and packs."""
+        root = Path(root)
+        manifest = read_manifest(root)
+        contract = BundleContract.from_dict(manifest["contract"])
+        bundle = cls(root=root, manifest=manifest, contract=contract, tasks={})
+        if not bundle.backbone_path.is_file():
+            raise BundleError(f"{root}: {BACKBONE_NAME} is missing")
+        if verify:
+            bundle.verify_backbone()
+        for entry in manifest["tasks"]:
+            bundle.tasks[entry["name"]] = bundle._open_task(entry, verify)
+        return bundle
+
+    def _open_task(self, entry: dict[str, Any], verify: bool) -> BundleTask:
+        path = self.root / entry["file"]
+        if verify and path.is_file() and sha256_file(path) != entry.get("sha256"):
+            raise BundleError(f"{path}: changed after it was added to the bundle (sha256 differs from the "
+                              "manifest); add it again with 'vpt bundle add-task'")
+        try:
+            pack = read_task_pack(path)
+        except TaskPackError as error:
+            raise BundleError(f"task {entry['name']!r}: {error}") from error
+        self.contract.check_prompt_shape(pack.prompt_shape, str(path))
+        pack.check_compatible(self.fingerprint, source=str(path))
+        return BundleTask(name=entry["name"], path=path, pack=pack, entry=entry)
+
+    # -- what is where -----------------------------------------------------------
+    @property
+    def backbone_path(self) -> Path:
+        return self.root / self.manifest["backbone"].get("file", BACKBONE_NAME)
+
+    @property
+    def backbone_sha256(self) -> str:
+        return str(self.manifest["backbone"]["sha256"])
+
+    @property
+    def engines_dir(self) -> Path:
+        return self.root / ENGINES_DIR
+
+    @property
+    def int8_cpu_path(self) -> Path | None:
+        entry = self.manifest.get("int8_cpu")
+        return self.root / entry.get("file", INT8_CPU_NAME) if entry else None
+
+    @property
+    def int8_cpu_tasks(self) -> dict[str, Any]:
+        """Tasks whose INT8 agreement with fp32 was checked and passed, with the figures."""
+        entry = self.manifest.get("int8_cpu") or {}
+        return dict(entry.get("agreement", {}))
+
+    @property
+    def fingerprint(self) -> BackboneFingerprint:
+        return BackboneFingerprint.from_dict(self.manifest["backbone"]["fingerprint"])
+
+    @property
+    def preprocess(self) -> PreprocessSpec:
+        return PreprocessSpec.from_dict(self.manifest["preprocess"])
+
+    @property
+    def task_names(self) -> list[str]:
+        return list(self.tasks)
+
+    def task(self, name: str) -> BundleTask:
+        if name not in self.tasks:
+            raise BundleError(f"no task {name!r} in {self.root}; tasks: {', '.join(self.tasks) or 'none'}")
+        return self.tasks[name]
+
+    def verify_backbone(self) -> None:
+        if sha256_file(self.backbone_path) != self.backbone_sha256:
+            raise BundleError(f"{self.backbone_path}: sha256 differs from the manifest; the backbone was changed or "
+                              "damaged after export. Export the bundle again")
