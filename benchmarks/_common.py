@@ -9,46 +9,49 @@ from __future__ import annotations
 
 import os
 import platform
-import statistics
+import sys
 import time
 from typing import Callable
 
 
 def machine_description() -> str:
+    """CPU model, usable cores, load average, and torch / GPU when torch is importable."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as handle:
             cpu = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    parts = [f"{cpu}, {os.cpu_count()} cores"]
-    try:
-        import torch
-
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    parts = [f"{platform.machine()} {cpu}, {cpus} usable cores, load average {load:.2f}"]
+    if "torch" in sys.modules:  # never import torch here: runtime benchmarks must stay torch-free
+        torch = sys.modules["torch"]
         parts.append(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
         if torch.cuda.is_available():
             parts.append(f"GPU {torch.cuda.get_device_name(0)}")
-    except ImportError:
-        pass
     return "; ".join(parts)
 
 
-def interleaved_timings(candidates: dict[str, Callable[[], None]], repeats: int,
-                        warmup: int = 2) -> dict[str, dict[str, float]]:
-    """Seconds per call (min and median) for each candidate, alternating A, B, A, B, ...
+def time_interleaved(contenders: dict[str, Callable[[], object]], rounds: int, warmup: int = 3,
+                     repeats: int = 3) -> dict[str, dict[str, list[float]]]:
+    """Wall and process-CPU milliseconds per call; each round runs every contender ``repeats`` times, in turn.
 
-    The minimum is the figure least disturbed by other processes on a shared machine.
+    On a machine shared with other jobs, wall time includes waiting for a core; CPU time
+    (all threads of this process) does not, so CPU times compare fairly even then.
     """
-    for _ in range(warmup):
-        for run in candidates.values():
-            run()
-    samples: dict[str, list[float]] = {name: [] for name in candidates}
-    for _ in range(repeats):
-        for name, run in candidates.items():
-            started = time.perf_counter()
-            run()
-            samples[name].append(time.perf_counter() - started)
-    return {name: {"min": min(values), "median": statistics.median(values)} for name, values in samples.items()}
+    for function in contenders.values():
+        for _ in range(warmup):
+            function()
+    times = {name: {"wall": [], "cpu": []} for name in contenders}
+    for _ in range(rounds):
+        for name, function in contenders.items():
+            for _ in range(repeats):
+                wall, cpu = time.perf_counter(), time.process_time()
+                function()
+                times[name]["cpu"].append((time.process_time() - cpu) * 1000)
+                times[name]["wall"].append((time.perf_counter() - wall) * 1000)
+    return times
 
 
 def synchronize() -> None:

@@ -10,29 +10,15 @@ of them alike.
 from __future__ import annotations
 
 import json
-import os
-import platform
 import statistics
 import time
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 MODEL = "vit_small_patch16_224"
 NUM_PROMPTS = 10
 TASKS = {"surface": 4, "variant": 3, "holes": 6}
-
-
-def machine_line() -> str:
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    model = ""
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return f"{platform.machine()} {model}, {cpus} usable cores, load average {load:.2f}"
 
 
 def backbone_config():
@@ -99,27 +85,6 @@ def ensure_plain_backbone(work: Path, backbone) -> Path:
                           input_names=["images"], output_names=["features"], external_data=False,
                           dynamic_shapes=({0: torch.export.Dim("batch", min=1)},), verbose=False)
     return path
-
-
-def time_interleaved(contenders: dict[str, Callable[[], object]], rounds: int, warmup: int = 3,
-                     repeats: int = 3) -> dict[str, dict[str, list[float]]]:
-    """Wall and process-CPU milliseconds per call; each round runs every contender ``repeats`` times, in turn.
-
-    On a machine shared with other jobs, wall time includes waiting for a core; CPU time
-    (all threads of this process) does not, so single-threaded CPU times compare fairly even then.
-    """
-    for function in contenders.values():
-        for _ in range(warmup):
-            function()
-    times = {name: {"wall": [], "cpu": []} for name in contenders}
-    for _ in range(rounds):
-        for name, function in contenders.items():
-            for _ in range(repeats):
-                wall, cpu = time.perf_counter(), time.process_time()
-                function()
-                times[name]["cpu"].append((time.process_time() - cpu) * 1000)
-                times[name]["wall"].append((time.perf_counter() - wall) * 1000)
-    return times
 
 
 def summarise(times: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, float]]:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench_export_common import (NUM_PROMPTS, ensure_bundle, ensure_plain_backbone, machine_line, print_json,
-                                 summarise, time_interleaved)
+from _common import machine_description, time_interleaved
+from bench_export_common import NUM_PROMPTS, ensure_bundle, ensure_plain_backbone, print_json, summarise
 
 
 def main() -> None:
@@ -86,7 +86,7 @@ def main() -> None:
         for name in ("ort_int8_dynamic", "ort_transformer_fused"):
             if name in median:
                 ratios[f"pytorch_over_{name}{suffix}"] = median["pytorch_eager"] / median[name]
-    print(f"machine: {machine_line()}")
+    print(f"machine: {machine_description()}")
     print(f"ViT-S/16 224, {NUM_PROMPTS} deep prompts, batch 1, {args.threads} threads, torch {torch.__version__}, "
           f"onnxruntime {ort.__version__}, {args.rounds} rounds x 3 calls, interleaved, "
           f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, ORT spinning off")

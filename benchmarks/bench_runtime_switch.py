@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench_export_common import ensure_bundle, machine_line, print_json
+from _common import machine_description
+from bench_export_common import ensure_bundle, print_json
 
 
 def main() -> None:
@@ -51,7 +52,7 @@ def main() -> None:
     sizes = {"backbone.onnx": (bundle_dir / "backbone.onnx").stat().st_size}
     sizes.update({f"tasks/{name}.vptask": station.bundle.task(name).size_bytes for name in names})
     largest_pack = max(v for k, v in sizes.items() if k.startswith("tasks/"))
-    print(f"machine: {machine_line()}")
+    print(f"machine: {machine_description()}")
     print_json({
         "station_open_s": open_s,
         "set_task_us": {"median": statistics.median(switch_us), "p99": float(np.percentile(switch_us, 99)),

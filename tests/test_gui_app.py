@@ -15,6 +15,7 @@ import pytest
 from vpt_engine.errors import VptError
 
 pytest.importorskip("PySide6")
+from gui_fixtures import quiet_app  # noqa: E402,F401 - autouse
 from PySide6.QtCore import QCoreApplication, QTranslator  # noqa: E402
 
 from conftest import REPO_ROOT, tiny_backbone_config  # noqa: E402
@@ -22,13 +23,6 @@ from gui.project import Project  # noqa: E402
 from vpt_engine.errors import DiskWriteError  # noqa: E402
 
 TRANSLATIONS = REPO_ROOT / "resources" / "translations"
-
-
-@pytest.fixture(autouse=True)
-def quiet_app(monkeypatch, tmp_path):
-    monkeypatch.setenv("VPT_GUI_NO_DIALOGS", "1")
-    monkeypatch.setenv("VPT_GUI_SETTINGS", str(tmp_path / "settings.ini"))
-    monkeypatch.setenv("VPT_GUI_LOG_DIR", str(tmp_path / "logs"))
 
 
 @pytest.fixture

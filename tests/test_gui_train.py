@@ -8,20 +8,14 @@ import numpy as np
 import pytest
 
 pytest.importorskip("PySide6")
-from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 from conftest import tiny_backbone_config  # noqa: E402
+from gui_fixtures import quiet_app, silent_message_boxes  # noqa: E402,F401 - autouse / used below
+
+pytestmark = pytest.mark.usefixtures("silent_message_boxes")
 from gui.project import Project  # noqa: E402
 from gui.sources import FOLDER, SourceSpec  # noqa: E402
 from vpt_engine import events as ev  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def quiet_app(monkeypatch, tmp_path):
-    monkeypatch.setenv("VPT_GUI_NO_DIALOGS", "1")
-    monkeypatch.setenv("VPT_GUI_SETTINGS", str(tmp_path / "settings.ini"))
-    monkeypatch.setenv("VPT_GUI_LOG_DIR", str(tmp_path / "logs"))
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Ok)
 
 
 @pytest.fixture

@@ -121,3 +121,16 @@ def test_failed_save_leaves_the_previous_pack_intact(tiny_backbone, trained, tmp
         save_task(trained, tiny_backbone, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.glob("*t.vptask*")] == ["t.vptask"]  # no temporary file left behind
+
+
+def test_feature_standardisation_is_folded_into_the_saved_head(tiny_backbone, make_image_folder, tmp_path):
+    data = load_images(scan_image_folder(make_image_folder({"ok": 4, "bad": 4})), tiny_backbone.preprocess)
+    config = TrainConfig(epochs=2, batch_size=4, standardize_features=True)
+    result = next(e.result for e in train(tiny_backbone, data, PromptConfig(num_prompts=3), config)
+                  if isinstance(e, ev.Finished))
+    assert not torch.all(result.model.feature_scale == 1)  # standardisation was really in use
+    task = load_task(save_task(result, tiny_backbone, tmp_path / "std.vptask"), backbone=tiny_backbone)
+    assert torch.all(task.model.feature_scale == 1) and torch.all(task.model.feature_shift == 0)
+    images = torch.randn(4, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(task.model(images), result.model(images), atol=1e-5)

@@ -13,7 +13,7 @@ from torch import nn
 
 from . import _timm_compat as tc
 from .checkpoints import LoadReport, align_keys, drop_heads, extract_state_dict, fit_to_model, read_weights_file
-from .errors import BackboneError, ConfigError, FrozenBackboneError
+from .errors import ConfigError, FrozenBackboneError
 from .packformat import BackboneFingerprint
 from .preprocess import PreprocessSpec
 

@@ -44,6 +44,11 @@ class PromptedViT(nn.Module):
         layers = prompt_config.prompt_layers(backbone.depth)
         self.prompts = nn.Parameter(torch.zeros(layers, prompt_config.num_prompts, backbone.embed_dim))
         self.head = nn.Linear(backbone.embed_dim, num_classes)
+        # Fixed standardisation of the features in front of the head (a preconditioner for
+        # training, like MAE's affine-free BatchNorm before a linear probe); folded into the
+        # head when the task is saved, so deployed graphs never see it.
+        self.register_buffer("feature_shift", torch.zeros(backbone.embed_dim))
+        self.register_buffer("feature_scale", torch.ones(backbone.embed_dim))
         self.prompt_dropout = nn.Dropout(prompt_config.dropout) if prompt_config.dropout > 0 else None
         self.backbone.eval()
 
@@ -61,7 +66,18 @@ class PromptedViT(nn.Module):
         return prompted_features(self.backbone, images, self.prompts, self.prompt_dropout)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(images))
+        return self.head((self.features(images) - self.feature_shift) / self.feature_scale)
+
+    def set_feature_standardisation(self, shift: torch.Tensor, scale: torch.Tensor) -> None:
+        with torch.no_grad():
+            self.feature_shift.copy_(shift)
+            self.feature_scale.copy_(scale)
+
+    def folded_head(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Head weight and bias that give the same logits on raw features (no standardisation)."""
+        with torch.no_grad():
+            weight = self.head.weight / self.feature_scale
+            return weight, self.head.bias - weight @ self.feature_shift
 
     def trainable_parameters(self) -> list[nn.Parameter]:
         return [self.prompts, self.head.weight, self.head.bias]

@@ -142,6 +142,18 @@ def xavier_prompts(layers: int, num_prompts: int, embed_dim: int, patch_size: tu
     return (torch.rand(layers, num_prompts, embed_dim, generator=generator) * 2 - 1) * bound
 
 
+def feature_standardisation(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-dimension shift and scale of pooled features.
+
+    The scale is sqrt(var + mean var): dimensions that vary a lot are brought to
+    unit spread, while near-constant ones (or every dimension, with two images) are
+    not blown up.
+    """
+    features = features.float()
+    variance = features.var(dim=0, unbiased=False) if len(features) > 1 else torch.zeros(features.shape[1])
+    return features.mean(dim=0), (variance + variance.mean().clamp(min=1e-12)).sqrt()
+
+
 def class_mean_head(features: torch.Tensor, labels: torch.Tensor, num_classes: int,
                     temperature: float = 5.0) -> tuple[torch.Tensor, torch.Tensor]:
     """Head rows from normalised, centred class-mean features of the frozen backbone.

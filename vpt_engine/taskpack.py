@@ -29,12 +29,13 @@ def weights_source(config: BackboneConfig) -> str:
 def pack_from_result(result: TrainResult, backbone: Backbone, name: str = "",
                      extra: dict[str, Any] | None = None) -> TaskPackData:
     model = result.model
+    head_weight, head_bias = model.folded_head()
     fingerprint = BackboneFingerprint.from_dict({**backbone.fingerprint.to_dict(),
                                                  "weights_source": weights_source(backbone.config)})
     return TaskPackData(
         prompts=model.prompts.detach().float().cpu().numpy(),
-        head_weight=model.head.weight.detach().float().cpu().numpy(),
-        head_bias=model.head.bias.detach().float().cpu().numpy(),
+        head_weight=head_weight.float().cpu().numpy(),
+        head_bias=head_bias.float().cpu().numpy(),
         classes=list(result.classes), backbone=fingerprint, prompt_config=result.prompt_config.to_dict(),
         preprocess=backbone.preprocess.to_dict(), name=name,
         training={**result.train_config.to_dict(), "history": result.history, "data": result.data_summary},

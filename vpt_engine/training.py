@@ -26,7 +26,7 @@ from .errors import ConfigError, DatasetError
 from .events import Cancelled, EpochEnd, Finished, Notice, Phase, PhaseStarted, Progress, TrainStep
 from .prompted_vit import PromptedViT
 from .prompts import HeadInit, PromptConfig
-from .prototypes import class_mean_head, frozen_pass, initial_prompts
+from .prototypes import class_mean_head, feature_standardisation, frozen_pass, initial_prompts
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
@@ -46,6 +46,7 @@ class TrainConfig:
     val_fraction: float = 0.0
     early_stopping_patience: int = 10         # epochs without validation improvement
     record_prompt_information: bool = False   # per-epoch prompt/patch diagnostics (vpt_engine.analysis)
+    standardize_features: bool = False        # fixed feature standardisation before the head (folded on save)
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"
@@ -192,7 +193,7 @@ class _TrainingRun:
     def _initialise(self) -> Iterator[Any]:
         pc = self.prompt_config
         needs_tokens = pc.init.uses_prototypes
-        needs_features = pc.head_init is HeadInit.CLASS_MEAN
+        needs_features = pc.head_init is HeadInit.CLASS_MEAN or self.config.standardize_features
         layers = pc.prompt_layers(self.backbone.depth)
         frozen = None
         if needs_tokens or needs_features:
@@ -205,10 +206,15 @@ class _TrainingRun:
                 return
         prompts = initial_prompts(pc.init, frozen.layer_tokens if frozen else [], pc, layers,
                                   self.backbone.embed_dim, self.backbone.architecture.patch_size, self.config.seed)
+        features = frozen.features if frozen else None
+        if self.config.standardize_features:
+            shift, scale = feature_standardisation(features)
+            self.model.set_feature_standardisation(shift.to(self.device), scale.to(self.device))
+            features = (features - shift) / scale
         with torch.no_grad():
             self.model.prompts.copy_(prompts)
-            if needs_features:
-                weight, bias = class_mean_head(frozen.features, frozen.labels, len(self.data.classes))
+            if pc.head_init is HeadInit.CLASS_MEAN:
+                weight, bias = class_mean_head(features, frozen.labels, len(self.data.classes))
                 self.model.head.weight.copy_(weight)
                 self.model.head.bias.copy_(bias)
             else:
