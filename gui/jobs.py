@@ -24,14 +24,6 @@ _backbone_lock = threading.Lock()
 _backbone_cache: dict[str, Any] = {}
 
 
-def autoselect_available() -> bool:
-    try:
-        from vpt_engine.autoselect import AutoSelectConfig  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def cached_backbone(config_dict: dict[str, Any]):
     """Load a backbone once per app session (the most recent one is kept: they can be large)."""
     from vpt_engine.backbone import BackboneConfig, load_backbone

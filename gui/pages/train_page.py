@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QProgressBar, Q
 from vpt_engine import events as ev
 
 from ..i18n import Retranslating, set_text
-from ..jobs import LOADING_BACKBONE, TrainedRun, TrainRequest, autoselect_available, training_job
+from ..jobs import LOADING_BACKBONE, TrainedRun, TrainRequest, training_job
 from ..prechecks import can_train, training_checks
 from ..session import ProjectSession
 from ..widgets.chart import LineChart
@@ -34,7 +34,7 @@ class TrainPage(Retranslating, QWidget):
         self.last_run: TrainedRun | None = None
         self.events_seen = 0
         self.title = QLabel(objectName="pageTitle")
-        self.form = TrainSettingsForm(autoselect_available())
+        self.form = TrainSettingsForm()
         self.checks = PreCheckList()
         self.start_button = QPushButton(objectName="primary")
         self.cancel_button = QPushButton()
@@ -144,7 +144,7 @@ class TrainPage(Retranslating, QWidget):
         return TrainRequest(images_dir=project.images_dir, classes=project.class_names, backbone=backbone,
                             task_path=project.new_task_path(name), num_prompts=settings["num_prompts"],
                             depth=settings["depth"], init=settings["init"], epochs=settings["epochs"],
-                            learning_rate=settings["learning_rate"], auto=settings["auto"] and self.form.auto_available,
+                            learning_rate=settings["learning_rate"], auto=settings["auto"],
                             settings={**settings, "backbone": backbone})
 
     def start(self) -> bool:

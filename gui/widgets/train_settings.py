@@ -19,14 +19,12 @@ DEFAULTS = {"epochs": 30, "num_prompts": 10, "depth": "deep", "init": "mean_pool
 class TrainSettingsForm(Retranslating, QWidget):
     changed = Signal()
 
-    def __init__(self, auto_available: bool, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.auto_available = auto_available
         self.backbone: dict[str, Any] = {}
         self.name_edit = QLineEdit()
         self.auto_box = QCheckBox()
-        self.auto_box.setChecked(auto_available)
-        self.auto_box.setEnabled(auto_available)
+        self.auto_box.setChecked(True)
         self.auto_note = QLabel(objectName="hint")
         self.auto_note.setWordWrap(True)
         self.advanced_toggle = QToolButton(checkable=True)
@@ -79,9 +77,7 @@ class TrainSettingsForm(Retranslating, QWidget):
         self.name_edit.setPlaceholderText(self.tr("for example: surface-check"))
         self.auto_box.setText(self.tr("Let the app choose the prompt settings (recommended)"))
         self.auto_note.setText(
-            self.tr("The app tries a few settings on your pictures and keeps the best. This takes longer.")
-            if self.auto_available else
-            self.tr("Automatic choice is not available in this version; the proven defaults are used."))
+            self.tr("The app tries a few settings on your pictures and keeps the best. This takes longer."))
         texts = (self.tr("Model name"), self.tr("Model file (weights)"), self.tr("Prompt tokens per layer"),
                  self.tr("Prompt depth"), self.tr("Prompt start values"), self.tr("Training rounds (epochs)"),
                  self.tr("Learning rate"))
@@ -129,7 +125,7 @@ class TrainSettingsForm(Retranslating, QWidget):
         self.init_box.setCurrentIndex(max(0, self.init_box.findData(settings.get("init", DEFAULTS["init"]))))
         self.epochs_spin.setValue(int(settings.get("epochs", DEFAULTS["epochs"])))
         self.lr_spin.setValue(float(settings.get("learning_rate", DEFAULTS["learning_rate"])))
-        if self.auto_available and "auto" in settings:
+        if "auto" in settings:
             self.auto_box.setChecked(bool(settings["auto"]))
         self.retranslate()
 

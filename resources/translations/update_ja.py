@@ -310,8 +310,6 @@ JAPANESE = {
     "Let the app choose the prompt settings (recommended)": "プロンプトの設定をアプリに任せる（おすすめ）",
     "The app tries a few settings on your pictures and keeps the best. This takes longer.":
         "アプリが画像でいくつかの設定を試し、最も良いものを使います。時間が長くかかります。",
-    "Automatic choice is not available in this version; the proven defaults are used.":
-        "このバージョンでは自動選択を使えません。実績のある標準設定を使います。",
     "Prompt tokens per layer": "層ごとのプロンプト数",
     "Prompt depth": "プロンプトの深さ",
     "Prompt start values": "プロンプトの初期値",

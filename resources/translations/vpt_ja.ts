@@ -1021,10 +1021,6 @@ Trying to reconnect…</source>
       <translation>アプリが画像でいくつかの設定を試し、最も良いものを使います。時間が長くかかります。</translation>
     </message>
     <message>
-      <source>Automatic choice is not available in this version; the proven defaults are used.</source>
-      <translation>このバージョンでは自動選択を使えません。実績のある標準設定を使います。</translation>
-    </message>
-    <message>
       <source>Model name</source>
       <translation>モデル名</translation>
     </message>
