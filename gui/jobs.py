@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from vpt_engine import events as ev
+from vpt_engine.prompts import PromptConfig
+from vpt_engine.train_config import TrainConfig
 from vpt_engine.errors import TrainingCancelled
 
 from .project_files import ImportResult, import_images
@@ -77,12 +79,12 @@ class TrainRequest:
     classes: list[str]
     backbone: dict[str, Any]
     task_path: Path
-    num_prompts: int = 10
-    depth: str = "deep"
-    init: str = "mean_pool"
-    epochs: int = 30
-    learning_rate: float = 5e-3
-    batch_size: int = 16
+    num_prompts: int = PromptConfig().num_prompts
+    depth: str = PromptConfig().depth.value
+    init: str = PromptConfig().init.value
+    epochs: int = TrainConfig().epochs
+    learning_rate: float = TrainConfig().learning_rate
+    batch_size: int = TrainConfig().batch_size
     auto: bool = False                    # let the engine choose prompt count and initialisation
     settings: dict[str, Any] = field(default_factory=dict)   # as shown in the app, stored in the pack
 
@@ -111,7 +113,7 @@ def _train(request: TrainRequest, emit, cancel: threading.Event) -> TrainedRun |
     from vpt_engine.dataset import load_images
     from vpt_engine.prompts import PromptConfig
     from vpt_engine.taskpack import save_task
-    from vpt_engine.training import TrainConfig, train
+    from vpt_engine.training import train
 
     emit(ev.PhaseStarted(LOADING_BACKBONE, 0))
     backbone = cached_backbone(request.backbone)

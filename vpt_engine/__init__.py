@@ -20,7 +20,7 @@ _LAZY = {
     "PromptInit": "vpt_engine.prompts",
     "HeadInit": "vpt_engine.prompts",
     "PromptedViT": "vpt_engine.prompted_vit",
-    "TrainConfig": "vpt_engine.training",
+    "TrainConfig": "vpt_engine.train_config",
     "AugmentConfig": "vpt_engine.augment",
     "train": "vpt_engine.training",
     "scan_image_folder": "vpt_engine.dataset",

@@ -8,13 +8,15 @@ line never shows. Everything can be switched off.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
-import torch
 
 from .errors import ConfigError
 from .preprocess import PreprocessSpec
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ def build_train_transform(config: AugmentConfig, spec: PreprocessSpec) -> Callab
 
     Randomness comes from torch's global generator, which training seeds.
     """
+    import torch
     if not config.enabled:
         return lambda image: torch.from_numpy(spec.normalize(spec.crop(image)))
     from torchvision.transforms import v2

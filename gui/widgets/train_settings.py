@@ -10,10 +10,15 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QToolButton, QVBoxLayout,
                                QWidget)
 
+from vpt_engine.prompts import PromptConfig
+from vpt_engine.train_config import TrainConfig
+
 from ..i18n import Retranslating
 
 INITIALISATIONS = ("mean_pool", "max_pool", "kmeans", "sample", "random")
-DEFAULTS = {"epochs": 30, "num_prompts": 10, "depth": "deep", "init": "mean_pool", "learning_rate": 5e-3}
+DEFAULTS = {"epochs": TrainConfig().epochs, "num_prompts": PromptConfig().num_prompts,
+            "depth": PromptConfig().depth.value, "init": PromptConfig().init.value,
+            "learning_rate": TrainConfig().learning_rate}
 
 
 class TrainSettingsForm(Retranslating, QWidget):

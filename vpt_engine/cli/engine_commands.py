@@ -19,6 +19,10 @@ def register(commands) -> None:
 
 
 def _register_train(commands) -> None:
+    from ..prompts import PromptConfig
+    from ..train_config import TrainConfig
+
+    prompt_defaults, train_defaults = PromptConfig(), TrainConfig()
     parser = commands.add_parser("train", help="train a task pack from a folder of class sub-folders",
                                  description="Train prompts and a linear head on DATA_DIR/<class>/*.jpg.")
     parser.add_argument("data_dir", metavar="DATA_DIR")
@@ -26,17 +30,20 @@ def _register_train(commands) -> None:
     parser.add_argument("--out", required=True, metavar="TASK.vptask", help="task pack to write")
     parser.add_argument("--name", help="task name (default: the file name)")
     prompts = parser.add_argument_group("prompts")
-    prompts.add_argument("--prompts", default="10", metavar="N|auto", help="prompt tokens per layer (default 10)")
-    prompts.add_argument("--depth", choices=("deep", "shallow"), default="deep")
-    prompts.add_argument("--init", choices=INIT_CHOICES, default="mean_pool",
-                         help="prompt initialisation (default mean_pool; auto picks by cross-validation)")
-    prompts.add_argument("--head-init", choices=("normal", "class_mean"), default="class_mean")
+    prompts.add_argument("--prompts", default=str(prompt_defaults.num_prompts), metavar="N|auto",
+                         help=f"prompt tokens per layer (default {prompt_defaults.num_prompts})")
+    prompts.add_argument("--depth", choices=("deep", "shallow"), default=prompt_defaults.depth.value)
+    prompts.add_argument("--init", choices=INIT_CHOICES, default=prompt_defaults.init.value,
+                         help=f"prompt initialisation (default {prompt_defaults.init.value}; "
+                              "auto picks by cross-validation on the training images)")
+    prompts.add_argument("--head-init", choices=("normal", "class_mean"), default=prompt_defaults.head_init.value)
     prompts.add_argument("--auto-budget", type=float, default=None, metavar="SECONDS",
                          help="time budget for --init auto / --prompts auto")
     training = parser.add_argument_group("training")
-    training.add_argument("--epochs", type=int, default=30)
-    training.add_argument("--batch-size", type=int, default=16)
-    training.add_argument("--lr", type=float, default=5e-3, help="learning rate (default 5e-3)")
+    training.add_argument("--epochs", type=int, default=train_defaults.epochs)
+    training.add_argument("--batch-size", type=int, default=train_defaults.batch_size)
+    training.add_argument("--lr", type=float, default=train_defaults.learning_rate,
+                          help=f"learning rate (default {train_defaults.learning_rate:g})")
     training.add_argument("--val-split", type=float, default=0.0, metavar="FRACTION",
                           help="hold out this fraction per class for validation and early stopping")
     training.add_argument("--no-augment", action="store_true", help="switch augmentations off")
@@ -72,16 +79,16 @@ def build_train_settings(args: argparse.Namespace):
     from ..augment import AugmentConfig
     from ..errors import ConfigError
     from ..prompts import PromptConfig
-    from ..training import TrainConfig
+    from ..train_config import TrainConfig
 
     auto_prompts = args.prompts == "auto"
     try:
-        num_prompts = 10 if auto_prompts else int(args.prompts)
+        num_prompts = PromptConfig().num_prompts if auto_prompts else int(args.prompts)
     except ValueError:
         raise ConfigError(f"--prompts must be a whole number or 'auto', got {args.prompts!r}") from None
     auto_init = args.init == "auto"
     prompt_config = PromptConfig(num_prompts=num_prompts, depth=args.depth,
-                                 init="mean_pool" if auto_init else args.init, head_init=args.head_init)
+                                 init=PromptConfig().init if auto_init else args.init, head_init=args.head_init)
     train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
                                val_fraction=args.val_split, seed=args.seed, device=args.device,
                                augment=AugmentConfig(enabled=not args.no_augment))
