@@ -79,3 +79,30 @@ def test_missing_weights_source_is_explained(make_image_folder, tmp_path, capsys
     code = main(["train", str(data), "--backbone", "vit_small_patch16_224", "--out", str(tmp_path / "t.vptask")])
     assert code == 2
     assert "--weights FILE" in capsys.readouterr().err
+
+
+def test_train_with_whole_picture_fit_records_it_and_predict_uses_it(make_image_folder, tmp_path, capsys):
+    from vpt_engine.packformat import read_task_pack
+
+    data = make_image_folder({"good": 3, "bad": 3})
+    out = tmp_path / "whole.vptask"
+    assert main(["train", str(data), *TINY_ARGS, "--image-fit", "whole", "--prompts", "2", "--epochs", "1",
+                 "--out", str(out), "--json"]) == 0
+    capsys.readouterr()
+    preprocess = read_task_pack(out).preprocess
+    assert (preprocess["crop_mode"], preprocess["crop_pct"]) == ("squash", 1.0)
+    image = next((data / "good").iterdir())
+    assert main(["predict", str(out), str(image), "--json"]) == 0
+    probabilities = json.loads(capsys.readouterr().out)["predictions"][0]["probabilities"]
+
+    import torch
+
+    from vpt_engine.images import read_image_rgb
+    from vpt_engine.preprocess import PreprocessSpec
+    from vpt_engine.taskpack import load_task
+
+    task = load_task(out)
+    whole = PreprocessSpec.from_dict(preprocess)
+    with torch.no_grad():
+        expected = task.model(torch.from_numpy(whole(read_image_rgb(image))[None])).softmax(1)[0]
+    assert [probabilities[c] for c in task.pack.classes] == pytest.approx(expected.tolist(), abs=1e-5)

@@ -71,6 +71,7 @@ def test_train_shows_progress_saves_a_task_pack_and_cancel_writes_nothing(window
         seen.append(event)
         page_events(event)
     page._on_event = spy
+    page.form.fit_box.setCurrentIndex(page.form.fit_box.findData("pad"))   # whole picture, borders added
     run = train_once(qtbot, page, "surface", epochs=3)
     assert run is not None and run.path.is_file() and run.path.parent == window.session.project.tasks_dir
     assert any(isinstance(e, ev.TrainStep) for e in seen) and any(isinstance(e, ev.EpochEnd) for e in seen)
@@ -80,6 +81,7 @@ def test_train_shows_progress_saves_a_task_pack_and_cancel_writes_nothing(window
     from vpt_engine.packformat import read_task_pack
     pack = read_task_pack(run.path)
     assert pack.classes == ["ok", "bad"] and pack.extra["app"]["settings"]["epochs"] == 3
+    assert (pack.preprocess["crop_mode"], pack.preprocess["crop_pct"]) == ("border", 1.0)
 
     quick_settings(page, epochs=500, name="never")
     page.thread = None

@@ -15,7 +15,7 @@ from . import _timm_compat as tc
 from .checkpoints import LoadReport, align_keys, drop_heads, extract_state_dict, fit_to_model, read_weights_file
 from .errors import ConfigError, FrozenBackboneError
 from .packformat import BackboneFingerprint
-from .preprocess import PreprocessSpec
+from .preprocess import PreprocessSpec, check_image_fit
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,10 @@ class BackboneConfig:
     pretrained: bool = False
     random_init: bool = False
     model_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    image_fit: str = "crop"   # preprocess.IMAGE_FITS: the backbone's own crop, or the whole image
 
     def __post_init__(self) -> None:
+        check_image_fit(self.image_fit)
         if not self.name or not isinstance(self.name, str):
             raise ConfigError("backbone name must be a timm model name such as 'vit_small_patch16_224'")
         sources = [bool(self.weights), self.pretrained, self.random_init]
@@ -51,13 +53,14 @@ class BackboneConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "weights": self.weights, "pretrained": self.pretrained,
-                "random_init": self.random_init, "model_kwargs": dict(self.model_kwargs)}
+                "random_init": self.random_init, "model_kwargs": dict(self.model_kwargs), "image_fit": self.image_fit}
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any]) -> "BackboneConfig":
         return cls(name=document["name"], weights=document.get("weights"),
                    pretrained=bool(document.get("pretrained")), random_init=bool(document.get("random_init")),
-                   model_kwargs=dict(document.get("model_kwargs") or {}))
+                   model_kwargs=dict(document.get("model_kwargs") or {}),
+                   image_fit=document.get("image_fit") or "crop")
 
 
 @dataclass
@@ -99,7 +102,7 @@ def load_backbone(config: BackboneConfig, *, seed: int = 0) -> Backbone:
         embed_dim=arch.embed_dim, depth=arch.depth, num_prefix_tokens=arch.num_prefix_tokens,
         num_patches=arch.num_patches, patch_size=arch.patch_size, global_pool=arch.global_pool,
         timm_version=tc.TIMM_VERSION, weights_source=source)
-    preprocess = PreprocessSpec.from_data_config(tc.data_config(model))
+    preprocess = PreprocessSpec.from_data_config(tc.data_config(model)).fitted(config.image_fit)
     return Backbone(model=model, config=config, fingerprint=fingerprint, preprocess=preprocess,
                     architecture=arch, report=report)
 

@@ -6,12 +6,19 @@ every task pack; this module only *applies* them, with numpy and Pillow, so the
 station runtime produces exactly the tensors training saw without torch.
 The resize and crop arithmetic mirrors timm's ``transforms_imagenet_eval`` on PIL
 images (tests compare against it).
+
+One geometric choice is the user's, not the backbone's: the *image fit*.
+``crop`` keeps the backbone's own resize and centre crop (what it was evaluated
+with); it cuts off the border and, on elongated parts, a lot more. ``whole``
+scales the whole image to the input size (aspect ratio not kept) and ``pad``
+fits the whole image inside it, padding with the mean colour; with either, a
+defect at the edge of the picture is still seen.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -28,6 +35,8 @@ _PIL_FILTERS = {
     "hamming": Image.Resampling.HAMMING,
 }
 _CROP_MODES = ("center", "squash", "border")
+IMAGE_FITS = ("crop", "whole", "pad")
+_FIT_CROP_MODES = {"whole": "squash", "pad": "border"}
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,21 @@ class PreprocessSpec:
         document["std"] = list(self.std)
         return document
 
+    def fitted(self, image_fit: str) -> "PreprocessSpec":
+        """This spec with the given image fit; ``crop`` keeps the backbone's own geometry unchanged."""
+        image_fit = check_image_fit(image_fit)
+        if image_fit == "crop":
+            return self
+        return replace(self, crop_mode=_FIT_CROP_MODES[image_fit], crop_pct=1.0)
+
+    @property
+    def image_fit(self) -> str:
+        if self.crop_pct == 1.0:
+            for fit, mode in _FIT_CROP_MODES.items():
+                if self.crop_mode == mode:
+                    return fit
+        return "crop"
+
     @property
     def height(self) -> int:
         return self.input_size[1]
@@ -123,6 +147,12 @@ class PreprocessSpec:
         if not images:
             return np.zeros((0, *self.input_size), dtype=np.float32)
         return np.stack([self(image) for image in images]).astype(np.float32, copy=False)
+
+
+def check_image_fit(value: str) -> str:
+    if value not in IMAGE_FITS:
+        raise ConfigError(f"unknown image fit {value!r}; use one of {', '.join(IMAGE_FITS)}")
+    return value
 
 
 def _triple(values: Any) -> tuple[float, float, float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ import torch
 from .backbone import Backbone, BackboneConfig, load_backbone
 from .errors import IncompatibleTaskError, TaskPackError
 from .packformat import BackboneFingerprint, TaskPackData, read_task_pack
+from .preprocess import PreprocessSpec
 from .prompted_vit import PromptedViT
 from .prompts import PromptConfig
 from .training import TrainResult
@@ -52,15 +54,32 @@ def backbone_config_for(pack: TaskPackData, weights: str | None = None) -> Backb
     """How to rebuild the backbone a pack was trained on (``weights`` overrides the recorded file)."""
     fingerprint = pack.backbone
     source = weights or fingerprint.weights_source
+    common = {"model_kwargs": fingerprint.model_kwargs, "image_fit": pack_preprocess(pack).image_fit}
     if source == PRETRAINED_SOURCE:
-        return BackboneConfig(fingerprint.timm_name, pretrained=True, model_kwargs=fingerprint.model_kwargs)
+        return BackboneConfig(fingerprint.timm_name, pretrained=True, **common)
     if source == RANDOM_SOURCE:
-        return BackboneConfig(fingerprint.timm_name, random_init=True, model_kwargs=fingerprint.model_kwargs)
+        return BackboneConfig(fingerprint.timm_name, random_init=True, **common)
     if not source or not Path(source).is_file():
         raise TaskPackError(
             f"the weights this task was trained with ({source or 'unknown'}) are not on this machine; "
             "pass them with --weights FILE")
-    return BackboneConfig(fingerprint.timm_name, weights=source, model_kwargs=fingerprint.model_kwargs)
+    return BackboneConfig(fingerprint.timm_name, weights=source, **common)
+
+
+def pack_preprocess(pack: TaskPackData) -> PreprocessSpec:
+    return PreprocessSpec.from_dict(pack.preprocess)
+
+
+def with_pack_preprocessing(backbone: Backbone, pack: TaskPackData) -> Backbone:
+    """The same frozen model, seen through the preprocessing the task was trained with.
+
+    Tasks of one backbone may differ in image fit; a shared backbone must not impose its own on them.
+    """
+    spec = pack_preprocess(pack)
+    if spec == backbone.preprocess:
+        return backbone
+    config = dataclasses.replace(backbone.config, image_fit=spec.image_fit)
+    return dataclasses.replace(backbone, preprocess=spec, config=config)
 
 
 @dataclass
@@ -77,6 +96,7 @@ def load_task(path: str | os.PathLike, backbone: Backbone | None = None, weights
     if backbone is None:
         backbone = load_backbone(backbone_config_for(pack, weights))
     pack.check_compatible(backbone.fingerprint, source=str(path))
+    backbone = with_pack_preprocessing(backbone, pack)
     prompt_config = PromptConfig.from_dict(pack.prompt_config)
     expected_shape = (prompt_config.prompt_layers(backbone.depth), prompt_config.num_prompts, backbone.embed_dim)
     if tuple(pack.prompts.shape) != expected_shape:

@@ -16,6 +16,7 @@ from vpt_engine.train_config import TrainConfig
 from ..i18n import Retranslating
 
 INITIALISATIONS = ("mean_pool", "max_pool", "kmeans", "sample", "random")
+IMAGE_FITS = ("crop", "whole", "pad")
 DEFAULTS = {"epochs": TrainConfig().epochs, "num_prompts": PromptConfig().num_prompts,
             "depth": PromptConfig().depth.value, "init": PromptConfig().init.value,
             "learning_rate": TrainConfig().learning_rate}
@@ -40,6 +41,7 @@ class TrainSettingsForm(Retranslating, QWidget):
         self.prompts_spin = QSpinBox(minimum=1, maximum=200, value=DEFAULTS["num_prompts"])
         self.depth_box = QComboBox()
         self.init_box = QComboBox()
+        self.fit_box = QComboBox()
         self.epochs_spin = QSpinBox(minimum=1, maximum=1000, value=DEFAULTS["epochs"])
         self.lr_spin = QDoubleSpinBox(decimals=4, minimum=0.0001, maximum=1.0, singleStep=0.001,
                                       value=DEFAULTS["learning_rate"])
@@ -51,9 +53,10 @@ class TrainSettingsForm(Retranslating, QWidget):
         weights_row.addWidget(self.weights_edit, 1)
         weights_row.addWidget(self.weights_button)
         self.advanced_form = QFormLayout(self.advanced)
-        self.advanced_labels = [QLabel() for _ in range(7)]
-        for label, field in zip(self.advanced_labels, (self.backbone_edit, weights_row, self.prompts_spin,
-                                                       self.depth_box, self.init_box, self.epochs_spin, self.lr_spin)):
+        fields = (self.backbone_edit, weights_row, self.fit_box, self.prompts_spin, self.depth_box, self.init_box,
+                  self.epochs_spin, self.lr_spin)
+        self.advanced_labels = [QLabel() for _ in fields]
+        for label, field in zip(self.advanced_labels, fields):
             self.advanced_form.addRow(label, field)
         self.advanced.setVisible(False)
         self.basic_form = QFormLayout()
@@ -70,6 +73,8 @@ class TrainSettingsForm(Retranslating, QWidget):
             self.depth_box.addItem("", value)
         for value in INITIALISATIONS:
             self.init_box.addItem("", value)
+        for value in IMAGE_FITS:
+            self.fit_box.addItem("", value)
         self.advanced_toggle.toggled.connect(self._toggle_advanced)
         self.auto_box.toggled.connect(self._auto_toggled)
         self.weights_button.clicked.connect(self._browse_weights)
@@ -83,7 +88,8 @@ class TrainSettingsForm(Retranslating, QWidget):
         self.auto_box.setText(self.tr("Let the app choose the prompt settings (recommended)"))
         self.auto_note.setText(
             self.tr("The app tries a few settings on your pictures and keeps the best. This takes longer."))
-        texts = (self.tr("Model name"), self.tr("Model file (weights)"), self.tr("Prompt tokens per layer"),
+        texts = (self.tr("Model name"), self.tr("Model file (weights)"), self.tr("Picture framing"),
+                 self.tr("Prompt tokens per layer"),
                  self.tr("Prompt depth"), self.tr("Prompt start values"), self.tr("Training rounds (epochs)"),
                  self.tr("Learning rate"))
         for label, text in zip(self.advanced_labels, texts):
@@ -101,7 +107,11 @@ class TrainSettingsForm(Retranslating, QWidget):
                       "max_pool": self.tr("From the pictures: strongest features"),
                       "kmeans": self.tr("From the pictures: typical patterns (k-means)"),
                       "sample": self.tr("From the pictures: random samples"), "random": self.tr("Random")}
-        for box, names in ((self.depth_box, depth_names), (self.init_box, init_names)):
+        fit_names = {"crop": self.tr("Centre of the picture (the model's own; edges are cut off)"),
+                     "whole": self.tr("Whole picture, stretched to fit"),
+                     "pad": self.tr("Whole picture, with borders added")}
+        self.fit_box.setToolTip(self.tr("Choose a whole-picture setting when defects can be near the edge."))
+        for box, names in ((self.depth_box, depth_names), (self.init_box, init_names), (self.fit_box, fit_names)):
             for row in range(box.count()):
                 box.setItemText(row, names[box.itemData(row)])
 
@@ -125,6 +135,7 @@ class TrainSettingsForm(Retranslating, QWidget):
         self.backbone = dict(backbone)
         self.backbone_edit.setText(backbone.get("name", ""))
         self.weights_edit.setText(backbone.get("weights") or "")
+        self.fit_box.setCurrentIndex(max(0, self.fit_box.findData(backbone.get("image_fit", "crop"))))
         self.prompts_spin.setValue(int(settings.get("num_prompts", DEFAULTS["num_prompts"])))
         self.depth_box.setCurrentIndex(max(0, self.depth_box.findData(settings.get("depth", DEFAULTS["depth"]))))
         self.init_box.setCurrentIndex(max(0, self.init_box.findData(settings.get("init", DEFAULTS["init"]))))
@@ -147,6 +158,7 @@ class TrainSettingsForm(Retranslating, QWidget):
             config["weights"] = None
             if not config.get("pretrained"):
                 config["random_init"] = False
+        config["image_fit"] = self.fit_box.currentData()
         return config
 
     def settings(self) -> dict[str, Any]:

@@ -313,6 +313,12 @@ JAPANESE = {
     "Prompt tokens per layer": "層ごとのプロンプト数",
     "Prompt depth": "プロンプトの深さ",
     "Prompt start values": "プロンプトの初期値",
+    "Picture framing": "画像の切り取り方",
+    "Centre of the picture (the model's own; edges are cut off)": "画像の中央（モデル標準。端は切り取られます）",
+    "Whole picture, stretched to fit": "画像全体（枠に合わせて引き伸ばす）",
+    "Whole picture, with borders added": "画像全体（余白を加えて縦横比を保つ）",
+    "Choose a whole-picture setting when defects can be near the edge.":
+        "欠陥が画像の端に現れることがある場合は「画像全体」を選んでください。",
     "Training rounds (epochs)": "学習回数（エポック）",
     "Learning rate": "学習率",
     "Advanced settings": "詳細設定",

@@ -1029,6 +1029,10 @@ Trying to reconnect…</source>
       <translation>モデルファイル（重み）</translation>
     </message>
     <message>
+      <source>Picture framing</source>
+      <translation>画像の切り取り方</translation>
+    </message>
+    <message>
       <source>Prompt tokens per layer</source>
       <translation>層ごとのプロンプト数</translation>
     </message>
@@ -1095,6 +1099,22 @@ Trying to reconnect…</source>
     <message>
       <source>Random</source>
       <translation>ランダム</translation>
+    </message>
+    <message>
+      <source>Centre of the picture (the model's own; edges are cut off)</source>
+      <translation>画像の中央（モデル標準。端は切り取られます）</translation>
+    </message>
+    <message>
+      <source>Whole picture, stretched to fit</source>
+      <translation>画像全体（枠に合わせて引き伸ばす）</translation>
+    </message>
+    <message>
+      <source>Whole picture, with borders added</source>
+      <translation>画像全体（余白を加えて縦横比を保つ）</translation>
+    </message>
+    <message>
+      <source>Choose a whole-picture setting when defects can be near the edge.</source>
+      <translation>欠陥が画像の端に現れることがある場合は「画像全体」を選んでください。</translation>
     </message>
     <message>
       <source>Choose the model file</source>

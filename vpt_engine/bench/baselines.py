@@ -19,6 +19,7 @@ from torch import nn
 
 from ..atomicio import atomic_path
 from ..augment import build_train_transform
+from ..autoselect import stratified_fold_ids
 from ..backbone import Backbone
 from ..dataset import LoadedImages, eval_batches
 from ..errors import ConfigError
@@ -138,19 +139,6 @@ def _cross_validate(features, labels, num_classes, penalty, folds, config, seed)
         probe = _fit(features[~held], labels[~held], num_classes, penalty, config)
         scores.append(balanced_accuracy(labels[held], probe.logits(features[held]).argmax(1), num_classes))
     return float(np.mean(scores))
-
-
-def stratified_fold_ids(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
-    """Fold number per sample; each class is dealt round-robin over the folds in a seeded order."""
-    rng = np.random.default_rng(seed)
-    fold_of = np.empty(len(labels), dtype=np.int64)
-    offset = 0
-    for label in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == label))
-        # Rotating the start keeps fold sizes even when class counts are not multiples of ``folds``.
-        fold_of[members] = (np.arange(len(members)) + offset) % folds
-        offset += len(members)
-    return fold_of
 
 
 def balanced_accuracy(labels: np.ndarray, predictions: np.ndarray, num_classes: int) -> float:

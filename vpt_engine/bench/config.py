@@ -84,12 +84,17 @@ class BenchConfig:
     auto: Any = None               # autoselect.AutoSelectConfig for auto cells (its choose_* flags are set per cell)
     full_finetune: FullFinetuneConfig = field(default_factory=FullFinetuneConfig)
     eval_batch_size: int = 64
+    extra_methods: tuple[VptMethod, ...] = ()   # single variants outside the cross product, e.g. auto/auto
+    test_cap_per_class: int | None = None       # exploratory sweeps only; None = every remaining image (see splits)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
+        set_(self, "extra_methods", tuple(VptMethod(_parse_init(m.init), _parse_prompt_count(m.num_prompts),
+                                                    parse_enum(PromptDepth, m.depth, "prompt depth"))
+                                          for m in self.extra_methods))
         set_(self, "shots", _unique_ints(self.shots, "shots", minimum=1))
         set_(self, "seeds", _unique_ints(self.seeds, "seeds", minimum=0))
-        set_(self, "inits", tuple(_parse_init(v) for v in _unique(self.inits, "inits")))
+        set_(self, "inits", tuple(_parse_init(v) for v in _unique(self.inits, "inits", allow_empty=True)))
         set_(self, "prompts", tuple(_parse_prompt_count(v) for v in _unique(self.prompts, "prompts")))
         set_(self, "depths", tuple(parse_enum(PromptDepth, v, "prompt depth") for v in _unique(self.depths, "depths")))
         set_(self, "baselines", tuple(parse_enum(Baseline, v, "baseline") for v in _unique(self.baselines, "baselines",
@@ -97,6 +102,8 @@ class BenchConfig:
         set_(self, "head_init", parse_enum(HeadInit, self.head_init, "head initialisation"))
         if not self.vpt_methods() and not self.baselines:
             raise ConfigError("the benchmark has nothing to run: give at least one initialisation or baseline")
+        if self.test_cap_per_class is not None and self.test_cap_per_class < 1:
+            raise ConfigError(f"test_cap_per_class must be None or at least 1, got {self.test_cap_per_class}")
         if self.eval_batch_size < 1:
             raise ConfigError(f"eval_batch_size must be at least 1, got {self.eval_batch_size}")
         if any(m.is_auto for m in self.vpt_methods()) and self.auto is None:
@@ -105,8 +112,9 @@ class BenchConfig:
             set_(self, "auto", AutoSelectConfig())
 
     def vpt_methods(self) -> list[VptMethod]:
-        return [VptMethod(init, count, depth) for depth in self.depths for count in self.prompts
+        grid = [VptMethod(init, count, depth) for depth in self.depths for count in self.prompts
                 for init in self.inits]
+        return grid + [m for m in self.extra_methods if m not in grid]
 
     def methods(self) -> list[Method]:
         """Cheap baselines first, so their numbers are there early."""

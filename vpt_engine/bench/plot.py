@@ -22,8 +22,11 @@ def font(size: int) -> ImageFont.ImageFont:
         return ImageFont.load_default()
 
 
-def plot_summary(rows, path: str | Path, title: str = "") -> Path:
-    """One panel per metric; groups of bars per shot count, one bar (mean ± std) per method."""
+def plot_summary(rows, path: str | Path, title: str = "", chance: float | None = None) -> Path:
+    """One panel per metric; groups of bars per shot count, one bar (mean ± std) per method.
+
+    ``chance`` (e.g. 1 / number of classes) is drawn as a dashed line: the balanced accuracy of guessing.
+    """
     from .report import METRIC_TITLES, METRICS, method_order
 
     methods = sorted({r.method for r in rows}, key=method_order)
@@ -34,8 +37,13 @@ def plot_summary(rows, path: str | Path, title: str = "") -> Path:
     for metric in METRICS:
         groups = [[(by_key[(k, m)].mean(metric), by_key[(k, m)].std(metric)) if (k, m) in by_key else None
                    for m in methods] for k in shots]
-        panels.append(bar_panel(groups, [f"{k}-shot" for k in shots], METRIC_TITLES[metric] + " (%)"))
-    legend = legend_strip([labels[m] for m in methods], width=PANEL_W * len(panels))
+        panels.append(bar_panel(groups, [f"{k}-shot" for k in shots], METRIC_TITLES[metric] + " (%)", chance))
+    return save_png(compose(panels, [labels[m] for m in methods], title), path)
+
+
+def compose(panels: Sequence[Image.Image], legend_names: Sequence[str], title: str = "") -> Image.Image:
+    """Panels side by side under an optional title, with one legend strip below."""
+    legend = legend_strip(legend_names, width=PANEL_W * len(panels))
     header = 30 if title else 0
     canvas = Image.new("RGB", (PANEL_W * len(panels), header + PANEL_H + legend.height), "white")
     if title:
@@ -43,11 +51,11 @@ def plot_summary(rows, path: str | Path, title: str = "") -> Path:
     for index, panel in enumerate(panels):
         canvas.paste(panel, (index * PANEL_W, header))
     canvas.paste(legend, (0, header + PANEL_H))
-    return save_png(canvas, path)
+    return canvas
 
 
 def bar_panel(groups: Sequence[Sequence[tuple[float, float] | None]], group_names: Sequence[str],
-              title: str) -> Image.Image:
+              title: str, chance: float | None = None) -> Image.Image:
     """``groups[g][m]`` = (mean, std) in [0, 1] or None; the y axis starts below the lowest bar."""
     image = Image.new("RGB", (PANEL_W, PANEL_H), "white")
     draw = ImageDraw.Draw(image)
@@ -80,6 +88,9 @@ def bar_panel(groups: Sequence[Sequence[tuple[float, float] | None]], group_name
                 draw.line([(centre - 3, y_of(end)), (centre + 3, y_of(end))], fill="black")
         draw.text((left + g * group_width + group_width / 2 - 20, bottom + 8), group_names[g], fill="black",
                   font=font(13))
+    if chance is not None and low < chance < 1:
+        _dashed_line(draw, (left, y_of(chance)), (right, y_of(chance)), (90, 90, 90))
+        draw.text((right - 45, y_of(chance) - 16), "chance", fill=(90, 90, 90), font=font(11))
     return image
 
 
@@ -99,3 +110,56 @@ def save_png(image: Image.Image, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         image.save(tmp, format="PNG")
     return Path(path)
+
+
+def line_chart(panels, x_labels: Sequence[str], path: str | Path, x_title: str = "", title: str = "") -> Path:
+    """``panels`` = [(title, [(series name, values, dashed), ...]), ...], side by side, shared legend."""
+    images = [line_panel(series, x_labels, panel_title, x_title) for panel_title, series in panels]
+    names = list(dict.fromkeys(name for _, series in panels for name, _, _ in series))
+    return save_png(compose(images, names, title), path)
+
+
+def line_panel(series, x_labels: Sequence[str], title: str, x_title: str = "") -> Image.Image:
+    image = Image.new("RGB", (PANEL_W, PANEL_H), "white")
+    draw = ImageDraw.Draw(image)
+    values = [v for _, vs, _ in series for v in vs if v is not None and math.isfinite(v)]
+    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    low, high = min(0.0, low), max(high, low + 1e-6)
+    top, bottom, left, right = MARGIN_T, PANEL_H - MARGIN_B, MARGIN_L, PANEL_W - 15
+
+    def y_of(value: float) -> float:
+        return bottom - (value - low) / (high - low) * (bottom - top)
+
+    def x_of(index: int) -> float:
+        return left + (index + 0.5) * (right - left) / max(1, len(x_labels))
+
+    draw.text((left, 10), title, fill="black", font=font(14))
+    for step in range(6):
+        value = low + (high - low) * step / 5
+        draw.line([(left, y_of(value)), (right, y_of(value))], fill=(225, 225, 225))
+        draw.text((5, y_of(value) - 7), f"{value:.2f}", fill="black", font=font(11))
+    draw.line([(left, top), (left, bottom), (right, bottom)], fill="black")
+    for index, label in enumerate(x_labels):
+        draw.text((x_of(index) - 4, bottom + 6), label, fill="black", font=font(11))
+    if x_title:
+        draw.text(((left + right) / 2 - 40, bottom + 26), x_title, fill="black", font=font(12))
+    for number, (_, vs, dashed) in enumerate(series):
+        colour = PALETTE[number % len(PALETTE)]
+        points = [(x_of(i), y_of(v)) for i, v in enumerate(vs) if v is not None and math.isfinite(v)]
+        for (xa, ya), (xb, yb) in zip(points, points[1:]):
+            if dashed:
+                _dashed_line(draw, (xa, ya), (xb, yb), colour)
+            else:
+                draw.line([(xa, ya), (xb, yb)], fill=colour, width=2)
+        for x, y in points:
+            draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
+    return image
+
+
+def _dashed_line(draw: ImageDraw.ImageDraw, start, end, colour, dash: float = 6.0) -> None:
+    length = math.dist(start, end)
+    pieces = max(1, int(length // dash))
+    for piece in range(0, pieces, 2):
+        a, b = piece / pieces, min(1.0, (piece + 1) / pieces)
+        draw.line([(start[0] + (end[0] - start[0]) * a, start[1] + (end[1] - start[1]) * a),
+                   (start[0] + (end[0] - start[0]) * b, start[1] + (end[1] - start[1]) * b)], fill=colour, width=2)

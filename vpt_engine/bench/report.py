@@ -219,7 +219,9 @@ def write_report(out_dir: str | Path, cells: list[dict[str, Any]], settings: dic
     paths = {"markdown": atomic_write_text(out_dir / f"{stem}.md", text),
              "json": atomic_write_json(out_dir / f"{stem}.json", document)}
     if rows:
-        paths["png"] = plot_summary(rows, out_dir / f"{stem}.png", title=settings.get("title", ""))
+        class_counts = {len(c["classes"]) for c in cells if c.get("status") == "done" and c.get("classes")}
+        chance = 1 / class_counts.pop() if len(class_counts) == 1 else None
+        paths["png"] = plot_summary(rows, out_dir / f"{stem}.png", title=settings.get("title", ""), chance=chance)
     return paths
 
 

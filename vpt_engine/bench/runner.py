@@ -80,6 +80,8 @@ class _Runner:
                          "library_version": __version__}
         self.protocol["backbone"].pop("weights_source", None)   # the same weights may live in another folder
         self.protocol["backbone"].pop("timm_version", None)
+        if backbone.preprocess.image_fit != "crop":   # only then: cells measured before the option keep their digests
+            self.protocol["preprocess"] = backbone.preprocess.to_dict()
         self._features: np.ndarray | None = None
         self._splits: dict[tuple[int, int], FewShotSplit] = {}
 
@@ -91,7 +93,10 @@ class _Runner:
                 raise BenchInterrupted("benchmark interrupted; finished cells are saved")
             key = cell_key(shots, seed, method)
             settings = method_settings(method, self.config)
-            cell_digest = digest({"protocol": self.protocol, "settings": settings, "shots": shots, "seed": seed})
+            identity = {"protocol": self.protocol, "settings": settings, "shots": shots, "seed": seed}
+            if self.config.test_cap_per_class is not None:   # keeps digests of uncapped runs unchanged
+                identity["test_cap_per_class"] = self.config.test_cap_per_class
+            cell_digest = digest(identity)
             done = self.store.load(key, cell_digest)
             if done is None:
                 if not self.store.claim(key):
@@ -110,6 +115,7 @@ class _Runner:
         cell = {"key": key, "digest": cell_digest, "shots": shots, "seed": seed, "method": method.name,
                 "settings": settings, "classes": list(split.classes), "excluded_classes": split.excluded,
                 "train_images": len(split.train), "test_images": len(split.test),
+                "test_cap_per_class": self.config.test_cap_per_class,
                 "threads": torch.get_num_threads(), "device": str(self.device)}
         if not split.usable:
             self.log(f"[{key}] skipped: {split.describe_exclusions()}")
@@ -136,7 +142,7 @@ class _Runner:
 
     def _split(self, seed: int, shots: int) -> FewShotSplit:
         if (seed, shots) not in self._splits:
-            split = few_shot_split(self.data.labels, self.data.classes, shots, seed)
+            split = few_shot_split(self.data.labels, self.data.classes, shots, seed, self.config.test_cap_per_class)
             if split.excluded:
                 self.log(f"note: seed {seed}, {split.describe_exclusions()}")
             self._splits[(seed, shots)] = split

@@ -5,6 +5,11 @@ one seeded random order that does not depend on k, so the 5-shot training set
 of a seed is contained in its 10-shot training set. A class with fewer than
 k + 1 images cannot be both trained and tested at k shots: it is left out of
 that (k, seed) split and listed in ``excluded`` so reports can say so.
+
+``test_cap`` (None by default: the full remainder) keeps at most that many test
+images per class, for quick exploratory sweeps only: it changes the class mix,
+so plain accuracy no longer reflects the real distribution; balanced accuracy
+stays an unbiased, noisier estimate.
 """
 
 from __future__ import annotations
@@ -37,7 +42,8 @@ class FewShotSplit:
         return f"{self.shots}-shot: left out classes with fewer than {self.shots + 1} images: {listed}"
 
 
-def few_shot_split(labels: np.ndarray, classes: list[str], shots: int, seed: int) -> FewShotSplit:
+def few_shot_split(labels: np.ndarray, classes: list[str], shots: int, seed: int,
+                   test_cap: int | None = None) -> FewShotSplit:
     labels = np.asarray(labels)
     rng = np.random.default_rng(seed)
     kept, excluded, train, test = [], {}, [], []
@@ -49,7 +55,7 @@ def few_shot_split(labels: np.ndarray, classes: list[str], shots: int, seed: int
             continue
         kept.append(name)
         train += members[:shots].tolist()
-        test += members[shots:].tolist()
+        test += members[shots:None if test_cap is None else shots + test_cap].tolist()
     return FewShotSplit(shots, seed, tuple(kept), tuple(sorted(train)), tuple(sorted(test)), excluded)
 
 

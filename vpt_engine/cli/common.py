@@ -9,6 +9,7 @@ import time
 from typing import Any, TextIO
 
 from ..errors import ConfigError
+from ..preprocess import IMAGE_FITS
 
 
 def add_backbone_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -18,6 +19,10 @@ def add_backbone_options(parser: argparse.ArgumentParser, required: bool = True)
     add_weights_options(group)
     group.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
                        help="extra timm model argument, e.g. img_size=160 (repeatable)")
+    group.add_argument("--image-fit", choices=IMAGE_FITS, default="crop",
+                       help="crop: the backbone's own resize and centre crop (cuts off the border); whole: the "
+                            "whole picture scaled to the input size; pad: the whole picture, padded to keep its "
+                            "shape. Use whole or pad when defects can sit at the edge (default crop)")
 
 
 def add_weights_options(group) -> None:
@@ -46,7 +51,8 @@ def backbone_config_from_args(args: argparse.Namespace):
     from ..backbone import BackboneConfig
 
     return BackboneConfig(name=args.backbone, weights=args.weights, pretrained=args.pretrained,
-                          random_init=args.random_init, model_kwargs=parse_model_args(args.model_arg))
+                          random_init=args.random_init, model_kwargs=parse_model_args(args.model_arg),
+                          image_fit=args.image_fit)
 
 
 def print_json(document: Any, stream: TextIO | None = None) -> None:
