@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import vpt_engine.training as training
-from vpt_engine.autoselect import (SELECT_PHASE, AutoSelectConfig, rank_candidates, select_prompt_config,
-                                   stratified_fold_ids)
+from vpt_engine.autoselect import (SELECT_PHASE, AutoSelectConfig, Candidate, _Search, rank_candidates,
+                                   select_prompt_config, stratified_fold_ids)
 from vpt_engine.dataset import load_images, scan_image_folder
 from vpt_engine.errors import ConfigError
 from vpt_engine.events import Cancelled, Finished, PhaseStarted, Progress
@@ -45,6 +45,7 @@ def run_selection(backbone, data, auto, cancel=None, prompt_config=PromptConfig(
     ({"candidate_prompts": (5, 5)}, "prompt counts"), ({"candidate_prompts": (0,)}, "prompt counts"),
     ({"candidate_inits": ("warm",)}, "warm"), ({"epochs_fraction": 0}, "epochs_fraction"),
     ({"tie_margin": -0.1}, "tie_margin"), ({"budget_factor": 0}, "budget_factor"),
+    ({"evidence_z": -1}, "evidence_z"),
 ])
 def test_config_rejects_bad_values(kwargs, message):
     with pytest.raises(ConfigError, match=message):
@@ -172,3 +173,37 @@ def test_default_budget_follows_the_measured_training_speed(tiny_backbone, train
     assert report["budget_source"].startswith("default: 6 x")
     assert report["budget_s"] > 0 and report["budget_exhausted"] is False
     assert report["trainings"] >= len(SMALL["candidate_inits"])
+
+
+def test_a_challenger_must_beat_the_start_by_more_than_the_noise_of_the_held_out_images(tiny_backbone, train_set):
+    search = _Search(tiny_backbone, train_set, PromptConfig(num_prompts=4), QUICK, AutoSelectConfig(**SMALL),
+                     threading.Event())
+    start, strong, slight = (Candidate(PromptInit(i), 4) for i in ("mean_pool", "random", "sample"))
+    search.scores = {start: {0: {"balanced_accuracy": 0.5}, 1: {"balanced_accuracy": 0.5}},
+                     strong: {0: {"balanced_accuracy": 0.9}, 1: {"balanced_accuracy": 0.9}},
+                     slight: {0: {"balanced_accuracy": 0.6}}}
+    strong_evidence = search._evidence_against_start(strong, start)
+    # 12 images over both folds; binomial standard error at 0.7: sqrt(0.21 / 12) = 0.132
+    assert strong_evidence["images"] == 12 and strong_evidence["margin"] == pytest.approx(0.132, abs=1e-3)
+    assert strong_evidence["clearly_better"] is True
+    slight_evidence = search._evidence_against_start(slight, start)
+    assert slight_evidence["folds"] == [0] and slight_evidence["images"] == 6      # compared where both were measured
+    assert slight_evidence["gain"] == pytest.approx(0.1) and slight_evidence["clearly_better"] is False
+    assert search._evidence_against_start(start, start) is None
+
+
+def test_without_clear_evidence_the_starting_configuration_is_kept_and_said(tiny_backbone, train_set):
+    cautious = AutoSelectConfig(**{**SMALL, "evidence_z": 5.0})     # 5 standard errors: nothing here is that clear
+    (config, report), _ = run_selection(tiny_backbone, train_set, cautious)
+    assert (config.init, config.num_prompts) == (PromptConfig().init, 4)
+    kept = [s for s in report["stages"] if "evidence" in s]
+    assert kept and all(not s["evidence"]["clearly_better"] for s in kept)
+    assert "kept the starting" in report["reason"]
+
+    eager = AutoSelectConfig(**{**SMALL, "evidence_z": 0.0, "tie_margin": 0.0})
+    (_, report), _ = run_selection(tiny_backbone, train_set, eager)
+    for stage in report["stages"]:
+        evidence = stage.get("evidence")
+        if evidence:   # with no margin, any gain switches
+            assert evidence["clearly_better"] == (evidence["gain"] > 0)
+            assert stage["chosen"] == (evidence["challenger"] if evidence["gain"] > 0 else evidence["start"])

@@ -16,6 +16,14 @@ Decision rule. A held-out fold of a few-shot set has few images, so balanced
 accuracy moves in coarse steps; candidates whose mean balanced accuracy is
 within ``tie_margin`` of the best are treated as equally accurate and the one
 with the lowest mean held-out loss (a continuous, proper score) wins.
+The starting configuration (the engine's default unless the user set one)
+then stays unless that winner beats it, on the folds both were measured on, by
+more than ``evidence_z`` binomial standard errors of an accuracy measured on
+that many images (one-standard-error rule; balanced accuracy on imbalanced
+folds is noisier still, so this is the least evidence asked for). Without it,
+on data where no start is really better, the search picks by noise: on
+magnetic-tile with a weak backbone, every candidate near chance, the held-out
+loss systematically favoured the least trained candidate.
 
 Time budget. ``time_budget_s=None`` means ``budget_factor`` times the estimated
 time of the training that follows, re-estimated from the speed of every
@@ -59,6 +67,7 @@ class AutoSelectConfig:
     min_epochs: int = 3
     keep_fraction: float = 0.5          # successive halving: share of candidates that go on to the next fold
     tie_margin: float = 0.02            # balanced-accuracy difference treated as a tie (then lower loss wins)
+    evidence_z: float = 1.0             # standard errors a winner must beat the starting configuration by (0: off)
     time_budget_s: float | None = None  # None: budget_factor x the estimated final training time
     budget_factor: float = 6.0
 
@@ -83,6 +92,8 @@ class AutoSelectConfig:
             raise ConfigError(f"keep_fraction must be in (0, 1), got {self.keep_fraction}")
         if not 0 <= self.tie_margin < 1:
             raise ConfigError(f"tie_margin must be in [0, 1), got {self.tie_margin}")
+        if not 0 <= self.evidence_z <= 5:
+            raise ConfigError(f"evidence_z must be in [0, 5] standard errors, got {self.evidence_z}")
         if self.time_budget_s is not None and not self.time_budget_s > 0:
             raise ConfigError(f"the time budget must be a positive number of seconds, got {self.time_budget_s}")
         if not self.budget_factor > 0:
@@ -237,9 +248,29 @@ class _Search:
             winner = self._rank(alive, range(measured_folds))[0]
         else:
             winner = alive[0] if len(alive) == 1 else fallback
+        evidence = self._evidence_against_start(winner, fallback)
+        if evidence is not None:
+            stage["evidence"] = evidence
+            if not evidence["clearly_better"]:
+                winner = fallback
         stage.update(chosen=winner.name, decided_on_folds=measured_folds,
                      scores={c.name: self._summary(c, range(self.folds)) for c in candidates if c in self.scores})
         return winner
+
+    def _evidence_against_start(self, winner: Candidate, start: Candidate) -> dict[str, Any] | None:
+        """Does ``winner`` beat the starting configuration by more than the noise? None if not comparable."""
+        winner_folds, start_folds = self.scores.get(winner, {}), self.scores.get(start, {})
+        common = sorted(set(winner_folds) & set(start_folds))
+        if winner == start or not common:
+            return None
+        images = int(sum((self.fold_of == f).sum() for f in common))
+        challenger = float(np.mean([winner_folds[f]["balanced_accuracy"] for f in common]))
+        baseline = float(np.mean([start_folds[f]["balanced_accuracy"] for f in common]))
+        level = min(max((challenger + baseline) / 2, 1 / images), 1 - 1 / images)
+        margin = max(self.auto.tie_margin, self.auto.evidence_z * math.sqrt(level * (1 - level) / images))
+        return {"challenger": winner.name, "start": start.name, "folds": common, "images": images,
+                "gain": round(challenger - baseline, 4), "margin": round(margin, 4),
+                "clearly_better": challenger - baseline > margin}
 
     def _rank(self, candidates: list[Candidate], folds) -> list[Candidate]:
         summary = {c: self._summary(c, folds) for c in candidates}
@@ -378,8 +409,14 @@ class _Search:
             text = (f"{stage['choose']}: {stage['chosen']} with cross-validated balanced accuracy "
                     f"{score['balanced_accuracy']:.3f} and held-out loss {score['loss']:.3f} over "
                     f"{score['folds']} fold(s)")
-            if others:
+            evidence = stage.get("evidence")
+            kept_start = evidence is not None and not evidence["clearly_better"]
+            if others and not kept_start:
                 text += f" ({', '.join(others)} as accurate within {self.auto.tie_margin:g}; lower loss decided)"
+            if kept_start:
+                text += (f"; kept the starting {evidence['start']}: {evidence['challenger']} was ahead by "
+                         f"{evidence['gain']:+.3f}, within the noise of {evidence['images']} held-out images "
+                         f"({evidence['margin']:.3f})")
             parts.append(text)
         if self.exhausted:
             parts.append(f"the time budget ({self.budget_s:.0f} s) ran out: decided with the folds measured so far")
@@ -394,7 +431,9 @@ class _Search:
                        f"(never test images), {self.epochs} epochs per candidate and fold, successive halving "
                        f"keeping {self.auto.keep_fraction:g} of the candidates per fold"),
             "decision_rule": (f"highest mean held-out balanced accuracy; candidates within {self.auto.tie_margin:g} "
-                              "of it count as tied and the lowest mean held-out cross-entropy wins"),
+                              "of it count as tied and the lowest mean held-out cross-entropy wins; the starting "
+                              f"configuration stays unless beaten by more than {self.auto.evidence_z:g} standard "
+                              "error(s) on the folds both were measured on"),
             "folds": self.folds,
             "fold_sizes": [int((self.fold_of == f).sum()) for f in range(self.folds)] if self.fold_of is not None else [],
             "epochs_per_candidate": self.epochs,

@@ -101,13 +101,14 @@ def report_settings(args: argparse.Namespace, config) -> dict:
     train = config.train
     return {
         "title": f"vpt bench: {Path(args.data_dir).name}, {args.backbone}",
-        "data": str(args.data_dir), "backbone": args.backbone, "weights": args.weights,
+        "data": str(args.data_dir), "backbone": args.backbone, "weights": args.weights, "image fit": args.image_fit,
         "shots": list(config.shots), "seeds": list(config.seeds),
         "training": f"{train.epochs} epochs, lr {train.learning_rate}, batch {train.batch_size}, "
                     f"augmentation {'on' if train.augment.enabled else 'off'}, head init {config.head_init.value}",
         "test set": "every image not used for training (no cap)",
-        "machine": f"{platform.processor() or platform.machine()}, torch threads {torch.get_num_threads()}, "
-                   f"device {args.device}",
+        "machine": ("as recorded in each cell (threads, device)" if args.report_only else
+                    f"{platform.processor() or platform.machine()}, torch threads {torch.get_num_threads()}, "
+                    f"device {args.device}"),
         "report written": dt.datetime.now().isoformat(timespec="seconds"),
     }
 
