@@ -11,13 +11,13 @@ import pytest
 import torch
 
 from vpt_engine.bench import BenchConfig, BenchInterrupted, VptMethod, few_shot_split, run_benchmark, split_images
-from vpt_engine.bench.baselines import (balanced_accuracy, fit_linear_probe, frozen_features,
-                                        nearest_class_mean_logits)
+from vpt_engine.bench.baselines import fit_linear_probe, frozen_features, nearest_class_mean_logits
 from vpt_engine.bench.config import parse_list
 from vpt_engine.bench.report import auto_comparison, format_tables, summarise, write_report
 from vpt_engine.bench.store import CellStore
 from vpt_engine.dataset import load_images, scan_image_folder
 from vpt_engine.errors import ConfigError
+from vpt_engine.metrics import balanced_accuracy
 from vpt_engine.training import TrainConfig
 
 QUICK = TrainConfig(epochs=2, batch_size=4, device="cpu")
@@ -118,7 +118,7 @@ def test_linear_probe_learns_separable_classes_and_cross_validates_its_penalty()
     train_x, train_y = _clusters(6, seed=0)
     test_x, test_y = _clusters(30, seed=0)
     probe = fit_linear_probe(train_x, train_y, 3, seed=0)
-    assert balanced_accuracy(test_y, probe.logits(test_x).argmax(1), 3) > 0.9
+    assert balanced_accuracy(test_y, probe.logits(test_x).argmax(1)) > 0.9
     assert set(probe.cv_balanced_accuracy) == {str(p) for p in (1e-4, 1e-3, 1e-2, 1e-1, 1.0)}
     assert probe.penalty in (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
 
@@ -312,3 +312,15 @@ def test_full_fine_tuning_trains_a_copy_and_leaves_the_shared_backbone_frozen(ti
     assert any(not torch.equal(tuned[k], before[k]) for k in tuned)   # the copy did learn
     with torch.no_grad():
         assert model(torch.zeros(2, 3, 32, 32)).shape == (2, len(data.classes))
+
+
+def test_balanced_accuracy_averages_recall_over_the_classes_present():
+    from vpt_engine.metrics import classification_report
+
+    labels = np.array([0, 0, 0, 0, 2, 2])           # class 1 has no images: it does not count
+    predictions = np.array([0, 0, 0, 1, 2, 0])
+    assert balanced_accuracy(labels, predictions) == pytest.approx((3 / 4 + 1 / 2) / 2)
+    report = classification_report(["a", "b", "c"], labels, np.eye(3)[predictions])
+    assert report.balanced_accuracy == pytest.approx(balanced_accuracy(labels, predictions))
+    assert report.per_class_accuracy["b"] is None
+    assert balanced_accuracy(np.array([], int), np.array([], int)) == 0.0

@@ -50,6 +50,7 @@ from .backbone import Backbone
 from .dataset import LoadedImages, eval_batches
 from .errors import ConfigError
 from .events import Cancelled, Finished, Notice, PhaseStarted, Progress, TrainStep
+from .metrics import balanced_accuracy
 from .prompts import PromptConfig, PromptInit, parse_enum
 
 SELECT_PHASE = "select"
@@ -314,10 +315,10 @@ class _Search:
         device = next(result.model.parameters()).device
         logits, labels = predict_logits(result.model, self._batches(val_part, train_config.batch_size), device)
         predictions = logits.argmax(1)
-        recalls = [float((predictions[labels == c] == c).float().mean()) for c in labels.unique()]
         seconds = time.perf_counter() - started
         self.scores.setdefault(candidate, {})[fold] = {
-            "balanced_accuracy": float(np.mean(recalls)), "accuracy": float((predictions == labels).float().mean()),
+            "balanced_accuracy": balanced_accuracy(labels.numpy(), predictions.numpy()),
+            "accuracy": float((predictions == labels).float().mean()),
             "loss": float(torch.nn.functional.cross_entropy(logits, labels)), "seconds": round(seconds, 2)}
         self._learn_speed(candidate, len(fit_part), seconds)
 

@@ -35,8 +35,7 @@ class ClassificationReport:
 
     @property
     def balanced_accuracy(self) -> float:
-        values = [v for v in self.per_class_accuracy.values() if v is not None]
-        return float(np.mean(values)) if values else 0.0
+        return balanced_accuracy(self.labels, self.predictions)
 
     def misclassified(self) -> dict[tuple[int, int], list[int]]:
         """(true, predicted) -> sample indices, for every off-diagonal cell."""
@@ -65,6 +64,13 @@ def classification_report(classes: Sequence[str], labels: np.ndarray, logits: np
     confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
     np.add.at(confusion, (labels, predictions), 1)
     return ClassificationReport(list(classes), confusion, predictions, labels, probabilities.max(axis=1))
+
+
+def balanced_accuracy(labels: np.ndarray, predictions: np.ndarray) -> float:
+    """Mean recall over the classes present in ``labels`` (0.0 with no labels)."""
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    recalls = [float((predictions[labels == c] == c).mean()) for c in np.unique(labels)]
+    return float(np.mean(recalls)) if recalls else 0.0
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ from ..autoselect import stratified_fold_ids
 from ..backbone import Backbone
 from ..dataset import LoadedImages, eval_batches
 from ..errors import ConfigError
+from ..metrics import balanced_accuracy
 from ..prototypes import class_mean_head, run_frozen
 from ..training import TrainConfig, _warmup_cosine
 from .config import FullFinetuneConfig
@@ -137,13 +138,9 @@ def _cross_validate(features, labels, num_classes, penalty, folds, config, seed)
     for fold in range(folds):
         held = fold_of == fold
         probe = _fit(features[~held], labels[~held], num_classes, penalty, config)
-        scores.append(balanced_accuracy(labels[held], probe.logits(features[held]).argmax(1), num_classes))
+        scores.append(balanced_accuracy(labels[held], probe.logits(features[held]).argmax(1)))
     return float(np.mean(scores))
 
-
-def balanced_accuracy(labels: np.ndarray, predictions: np.ndarray, num_classes: int) -> float:
-    recalls = [float((predictions[labels == c] == c).mean()) for c in range(num_classes) if (labels == c).any()]
-    return float(np.mean(recalls)) if recalls else 0.0
 
 
 # -- full fine-tuning --------------------------------------------------------
