@@ -33,6 +33,10 @@ def machine_description() -> str:
     return "; ".join(parts)
 
 
+def qt_platform_description() -> str:
+    return os.environ.get("QT_QPA_PLATFORM") or f"xcb on DISPLAY {os.environ.get('DISPLAY', '?')}"
+
+
 def time_interleaved(contenders: dict[str, Callable[[], object]], rounds: int, warmup: int = 3,
                      repeats: int = 3) -> dict[str, dict[str, list[float]]]:
     """Wall and process-CPU milliseconds per call; each round runs every contender ``repeats`` times, in turn.

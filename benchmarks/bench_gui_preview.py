@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import machine_description, qt_platform_description
 
 if not os.environ.get("DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -69,9 +70,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
-    screen = os.environ.get("QT_QPA_PLATFORM") or f"xcb on DISPLAY {os.environ.get('DISPLAY', '?')}"
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
-          f"Qt platform {screen}, Python {sys.version.split()[0]}")
+    print(f"machine: {machine_description()}; Qt platform {qt_platform_description()}, "
+          f"Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as scratch:
         frames = make_frames(Path(scratch), 30)
         for fps in (30.0, 1000.0):

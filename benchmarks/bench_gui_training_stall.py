@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import machine_description, qt_platform_description
 
 if not os.environ.get("DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -82,9 +83,8 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--auto", action="store_true", help="let the engine choose prompt settings first (slower)")
     args = parser.parse_args()
-    screen = os.environ.get("QT_QPA_PLATFORM") or f"xcb on DISPLAY {os.environ.get('DISPLAY', '?')}"
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPU cores, Qt platform "
-          f"{screen}, Python {sys.version.split()[0]}")
+    print(f"machine: {machine_description()}; Qt platform {qt_platform_description()}, "
+          f"Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as scratch:
         for label in ("first run (loads the backbone in the worker)", "second run (backbone cached)"):
             result = run(args.epochs, args.auto, Path(scratch) / "demo", Path(scratch) / "settings.ini")
