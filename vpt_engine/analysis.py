@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import _timm_compat as tc
+from .prompted_vit import run_prompted_blocks
 
 DEFAULT_BINS = 8
 NEAREST_K = 8
@@ -99,22 +99,11 @@ def normalized_mutual_information(a: torch.Tensor, b: torch.Tensor, bins: int = 
 # -- tokens where the prompts are -------------------------------------------------
 def block_inputs(vit: torch.nn.Module, prompts: torch.Tensor, images: torch.Tensor
                  ) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Per block: (prompt tokens [B, P, D], patch tokens [B, N, D]) at its input, as the prompted model runs.
-
-    Mirrors :func:`prompted_vit.prompted_features` (prompts after the prefix tokens; deep prompts replaced
-    before each block); the tests check both give the same tokens.
-    """
-    num_prefix = vit.num_prefix_tokens
-    layers, count, _ = prompts.shape
-    x = tc.start_sequence(vit, tc.embed_patches(vit, images))
-    batch, out = x.shape[0], []
-    for index, block in enumerate(tc.blocks(vit)):
-        if index == 0 or layers > 1:
-            layer_prompts = prompts[index if layers > 1 else 0].to(x.dtype).unsqueeze(0).expand(batch, -1, -1)
-            rest = x[:, num_prefix:] if index == 0 else x[:, num_prefix + count:]
-            x = torch.cat([x[:, :num_prefix], layer_prompts, rest], dim=1)
-        out.append((x[:, num_prefix:num_prefix + count], x[:, num_prefix + count:]))
-        x = block(x)
+    """Per block: (prompt tokens [B, P, D], patch tokens [B, N, D]) at its input, as the prompted model runs."""
+    num_prefix, count = vit.num_prefix_tokens, prompts.shape[1]
+    out: list[tuple[torch.Tensor, torch.Tensor]] = []
+    run_prompted_blocks(vit, images, prompts,
+                        observe=lambda x: out.append((x[:, num_prefix:num_prefix + count], x[:, num_prefix + count:])))
     return out
 
 

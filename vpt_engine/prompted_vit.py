@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 from torch import nn
 
@@ -14,10 +16,23 @@ def prompted_features(vit: nn.Module, images: torch.Tensor, prompts: torch.Tenso
                       prompt_dropout: nn.Module | None = None) -> torch.Tensor:
     """Pooled features of ``vit`` with ``prompts`` ([L, P, D]; L=1 shallow, L=depth deep).
 
+    The prompts are removed again before the backbone's own pooling, so average
+    pooling means patch tokens only.
+    """
+    num_prefix, num_prompts = vit.num_prefix_tokens, prompts.shape[1]
+    x = tc.final_norm(vit, run_prompted_blocks(vit, images, prompts, prompt_dropout))
+    x = torch.cat([x[:, :num_prefix], x[:, num_prefix + num_prompts:]], dim=1)
+    return tc.pool(vit, x)
+
+
+def run_prompted_blocks(vit: nn.Module, images: torch.Tensor, prompts: torch.Tensor,
+                        prompt_dropout: nn.Module | None = None,
+                        observe: Callable[[torch.Tensor], None] | None = None) -> torch.Tensor:
+    """The token sequence after the last block, prompts included; ``observe`` sees each block's input.
+
     Prompts sit after all prefix tokens (CLS, registers) and before the patches,
     without position embedding. For deep prompts, the prompt slice is replaced
-    with layer l's prompts before each block l > 0. They are removed again before
-    the backbone's own pooling, so average pooling means patch tokens only.
+    with layer l's prompts before each block l > 0.
     """
     num_prefix = vit.num_prefix_tokens
     layers, num_prompts, _ = prompts.shape
@@ -30,10 +45,10 @@ def prompted_features(vit: nn.Module, images: torch.Tensor, prompts: torch.Tenso
                 layer_prompts = prompt_dropout(layer_prompts)
             rest = x[:, num_prefix:] if index == 0 else x[:, num_prefix + num_prompts:]
             x = torch.cat([x[:, :num_prefix], layer_prompts, rest], dim=1)
+        if observe is not None:
+            observe(x)
         x = block(x)
-    x = tc.final_norm(vit, x)
-    x = torch.cat([x[:, :num_prefix], x[:, num_prefix + num_prompts:]], dim=1)
-    return tc.pool(vit, x)
+    return x
 
 
 class PromptedViT(nn.Module):
