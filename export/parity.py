@@ -17,7 +17,6 @@ import torch
 
 from vpt_engine.errors import ImageReadError
 from vpt_engine.images import read_image_rgb
-from vpt_engine.preprocess import PreprocessSpec
 
 from .contract import IMAGE_INPUT, task_feed
 from .errors import ExportError, ParityError
@@ -87,7 +86,7 @@ def _synthetic_parts(limit: int) -> list[np.ndarray]:
 def compare_task(name: str, model: torch.nn.Module, pack, runner, images: ParityImages,
                  tolerance: float = DEFAULT_TOLERANCE) -> ParityResult:
     """One task: the PyTorch model of the pack against ``runner`` fed the pack's tensors."""
-    spec = PreprocessSpec.from_dict(pack.preprocess)
+    spec = pack.preprocess_spec
     batch = np.stack([spec(image) for image in images.images]).astype(np.float32)
     model.eval()
     with torch.no_grad():

@@ -22,7 +22,6 @@ import numpy as np
 from vpt_engine.atomicio import atomic_path
 from vpt_engine.errors import ImageReadError
 from vpt_engine.images import read_image_rgb
-from vpt_engine.preprocess import PreprocessSpec
 
 from .contract import IMAGE_INPUT, task_feed
 from .errors import QuantizationRefusedError
@@ -121,7 +120,7 @@ def _quiet_root_logger():
 
 def _agreement(bundle: Bundle, pack, int8_path: Path, images_dir, min_agreement, max_images, threads,
                on_progress) -> QuantizationReport:
-    spec = PreprocessSpec.from_dict(pack.preprocess)
+    spec = pack.preprocess_spec
     paths = spread(list_images(images_dir), max_images)
     fp32 = OnnxRuntimeRunner(bundle.backbone_path, bundle.contract, ["CPUExecutionProvider"], threads)
     int8 = OnnxRuntimeRunner(int8_path, bundle.contract, ["CPUExecutionProvider"], threads)

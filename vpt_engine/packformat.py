@@ -26,6 +26,7 @@ import numpy as np
 from . import __version__
 from .atomicio import atomic_path
 from .errors import IncompatibleTaskError, TaskPackError
+from .preprocess import PreprocessSpec
 
 PACK_SUFFIX = ".vptask"
 FORMAT_NAME = "vptask"
@@ -124,6 +125,11 @@ class TaskPackData:
     @property
     def prompt_shape(self) -> tuple[int, int, int]:
         return tuple(self.prompts.shape)
+
+    @property
+    def preprocess_spec(self) -> PreprocessSpec:
+        """The preprocessing this task was trained with; everything that runs the task uses it."""
+        return PreprocessSpec.from_dict(self.preprocess)
 
     def validate(self, source: str = "task pack") -> None:
         if self.prompts.ndim != 3:

@@ -13,7 +13,6 @@ import torch
 from .backbone import Backbone, BackboneConfig, load_backbone
 from .errors import IncompatibleTaskError, TaskPackError
 from .packformat import BackboneFingerprint, TaskPackData, read_task_pack
-from .preprocess import PreprocessSpec
 from .prompted_vit import PromptedViT
 from .prompts import PromptConfig
 from .training import TrainResult
@@ -54,7 +53,7 @@ def backbone_config_for(pack: TaskPackData, weights: str | None = None) -> Backb
     """How to rebuild the backbone a pack was trained on (``weights`` overrides the recorded file)."""
     fingerprint = pack.backbone
     source = weights or fingerprint.weights_source
-    common = {"model_kwargs": fingerprint.model_kwargs, "image_fit": pack_preprocess(pack).image_fit}
+    common = {"model_kwargs": fingerprint.model_kwargs, "image_fit": pack.preprocess_spec.image_fit}
     if source == PRETRAINED_SOURCE:
         return BackboneConfig(fingerprint.timm_name, pretrained=True, **common)
     if source == RANDOM_SOURCE:
@@ -66,16 +65,12 @@ def backbone_config_for(pack: TaskPackData, weights: str | None = None) -> Backb
     return BackboneConfig(fingerprint.timm_name, weights=source, **common)
 
 
-def pack_preprocess(pack: TaskPackData) -> PreprocessSpec:
-    return PreprocessSpec.from_dict(pack.preprocess)
-
-
 def with_pack_preprocessing(backbone: Backbone, pack: TaskPackData) -> Backbone:
     """The same frozen model, seen through the preprocessing the task was trained with.
 
     Tasks of one backbone may differ in image fit; a shared backbone must not impose its own on them.
     """
-    spec = pack_preprocess(pack)
+    spec = pack.preprocess_spec
     if spec == backbone.preprocess:
         return backbone
     config = dataclasses.replace(backbone.config, image_fit=spec.image_fit)

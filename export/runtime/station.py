@@ -79,7 +79,7 @@ class Station:
 
     def _prepare(self, task) -> _PreparedTask:
         pack = task.pack
-        spec = PreprocessSpec.from_dict(pack.preprocess)
+        spec = pack.preprocess_spec
         if tuple(spec.input_size) != self.bundle.contract.image_shape:
             raise BundleError(f"{task.path}: preprocesses to {list(spec.input_size)}, the bundle's images are "
                               f"{list(self.bundle.contract.image_shape)}")

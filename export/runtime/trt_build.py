@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Callable
 
 from vpt_engine.atomicio import atomic_write_bytes
-from vpt_engine.preprocess import PreprocessSpec
 
 from ..contract import task_feed
 from ..errors import TensorRTUnavailableError, VptError
@@ -151,7 +150,7 @@ def _configure_precision(trt, builder, network, config, bundle: Bundle, request:
         return None, None
     config.set_flag(trt.BuilderFlag.INT8)
     task = bundle.task(request.calib_task or bundle.task_names[0])
-    batches = CalibrationBatches.from_folder(request.calib_dir, PreprocessSpec.from_dict(task.pack.preprocess),
+    batches = CalibrationBatches.from_folder(request.calib_dir, task.pack.preprocess_spec,
                                              _task_feed(task), request.calib_batch_size, request.calib_max_images)
     from .trt_cuda import DeviceBuffer
 
