@@ -47,7 +47,7 @@ import numpy as np
 import torch
 
 from .backbone import Backbone
-from .dataset import LoadedImages, eval_batches
+from .dataset import LoadedImages
 from .errors import ConfigError
 from .events import Cancelled, Finished, Notice, PhaseStarted, Progress, TrainStep
 from .metrics import balanced_accuracy
@@ -291,7 +291,7 @@ class _Search:
 
     # -- one candidate on one fold ----------------------------------------------
     def _measure(self, candidate: Candidate, fold: int):
-        from .training import predict_logits, train
+        from .training import labelled_batches, predict_logits, train
 
         held_out = self.fold_of == fold
         fit_part = self.data.subset(np.flatnonzero(~held_out).tolist())
@@ -313,7 +313,7 @@ class _Search:
         if result is None or self.cancel.is_set():
             raise _SearchCancelled()
         device = next(result.model.parameters()).device
-        logits, labels = predict_logits(result.model, self._batches(val_part, train_config.batch_size), device)
+        logits, labels = predict_logits(result.model, labelled_batches(val_part, self.backbone.preprocess, train_config.batch_size), device)
         predictions = logits.argmax(1)
         seconds = time.perf_counter() - started
         self.scores.setdefault(candidate, {})[fold] = {
@@ -321,11 +321,6 @@ class _Search:
             "accuracy": float((predictions == labels).float().mean()),
             "loss": float(torch.nn.functional.cross_entropy(logits, labels)), "seconds": round(seconds, 2)}
         self._learn_speed(candidate, len(fit_part), seconds)
-
-    def _batches(self, subset: LoadedImages, batch_size: int):
-        for start, batch in zip(range(0, len(subset), batch_size),
-                                eval_batches(subset.images, self.backbone.preprocess, batch_size)):
-            yield torch.from_numpy(batch), torch.as_tensor(subset.labels[start:start + len(batch)])
 
     # -- time ------------------------------------------------------------------
     def _calibrate(self) -> None:

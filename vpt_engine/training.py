@@ -184,10 +184,7 @@ class _TrainingRun:
             return stop.value
 
     def _labelled_eval_batches(self, subset: LoadedImages):
-        for start, batch in zip(range(0, len(subset), self.config.batch_size),
-                                eval_batches(subset.images, self.spec, self.config.batch_size)):
-            labels = torch.as_tensor(subset.labels[start:start + len(batch)])
-            yield torch.from_numpy(batch), labels
+        return labelled_batches(subset, self.spec, self.config.batch_size)
 
     # -- optimisation -----------------------------------------------------
     def _fit(self) -> Iterator[Any]:
@@ -296,6 +293,12 @@ class _TrainingRun:
                    "per_class": self.data.counts(), "skipped_files": [str(p) for p, _ in self.data.skipped]}
         return TrainResult(self.model, list(self.data.classes), self.prompt_config, self.config, metrics,
                            self.history, self.initial_prompts, summary, self.auto_report)
+
+
+def labelled_batches(subset: LoadedImages, spec, batch_size: int):
+    """(images, labels) tensor batches of ``subset`` for evaluation (no augmentation)."""
+    for start, batch in zip(range(0, len(subset), batch_size), eval_batches(subset.images, spec, batch_size)):
+        yield torch.from_numpy(batch), torch.as_tensor(subset.labels[start:start + len(batch)])
 
 
 def predict_logits(model: nn.Module, batches, device: torch.device,

@@ -22,11 +22,11 @@ import torch
 from .. import __version__
 from ..atomicio import atomic_write_json
 from ..backbone import Backbone
-from ..dataset import LoadedImages, eval_batches
+from ..dataset import LoadedImages
 from ..events import Cancelled, EpochEnd, Finished, Notice, PhaseStarted
 from ..metrics import ClassificationReport, classification_report
 from ..prompts import PromptConfig
-from ..training import predict_logits, train
+from ..training import labelled_batches, predict_logits, train
 from .baselines import (LinearProbeConfig, fit_linear_probe, frozen_features, full_finetune,
                         nearest_class_mean_logits)
 from .config import AUTO, Baseline, BaselineMethod, BenchConfig, Method, VptMethod, cell_key
@@ -231,10 +231,7 @@ class _Runner:
 
     def _evaluate(self, model: torch.nn.Module, test_set: LoadedImages) -> tuple[ClassificationReport, float]:
         started = time.perf_counter()
-        batch = self.config.eval_batch_size
-        batches = ((torch.from_numpy(images), torch.as_tensor(test_set.labels[start:start + len(images)]))
-                   for start, images in zip(range(0, len(test_set), batch),
-                                            eval_batches(test_set.images, self.backbone.preprocess, batch)))
+        batches = labelled_batches(test_set, self.backbone.preprocess, self.config.eval_batch_size)
         logits, labels = predict_logits(model, batches, self.device)
         report = classification_report(test_set.classes, labels.numpy(), logits.numpy())
         return report, time.perf_counter() - started
