@@ -195,16 +195,15 @@ def compare_prompts(vit: torch.nn.Module, initial: torch.Tensor, trained: torch.
 
 
 def recompute_initial_prompts(backbone, data, prompt_config, seed: int, max_images: int) -> torch.Tensor:
-    from .dataset import eval_batches
     from .prototypes import frozen_pass, initial_prompts
+    from .training import labelled_batches
 
     layers = prompt_config.prompt_layers(backbone.depth)
     tokens = []
     if prompt_config.init.uses_prototypes:
         chosen = data.subset(spread_over_classes(data.labels, max_images, seed))
         device = next(backbone.model.parameters()).device
-        batches = ((torch.from_numpy(b), torch.zeros(len(b), dtype=torch.long))
-                   for b in eval_batches(chosen.images, backbone.preprocess, 32))
+        batches = labelled_batches(chosen, backbone.preprocess, 32)
         passing = frozen_pass(backbone.model, batches, prompt_config, device, seed, collect_tokens=True)
         tokens = _drain(passing).layer_tokens
     return initial_prompts(prompt_config.init, tokens, prompt_config, layers, backbone.embed_dim,
