@@ -99,7 +99,7 @@ def summary_lines(args, names) -> list[str]:
 def main(argv=None) -> int:
     import torch
 
-    from vpt_engine.atomicio import atomic_write_text
+    from vpt_core.atomicio import atomic_write_text
     from vpt_engine.backbone import BackboneConfig, load_backbone
     from vpt_engine.bench.runner import run_benchmark
     from vpt_engine.dataset import load_images, scan_image_folder

@@ -108,7 +108,7 @@ def main(argv=None) -> int:
     import torch
     from _common import machine_description
 
-    from vpt_engine.atomicio import atomic_write_text
+    from vpt_core.atomicio import atomic_write_text
     from vpt_engine.backbone import BackboneConfig, load_backbone
     from vpt_engine.bench import write_report
     from vpt_engine.bench.runner import run_benchmark

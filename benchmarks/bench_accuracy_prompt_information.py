@@ -38,7 +38,7 @@ def main(argv=None) -> int:
 
     from vpt_engine.analysis import compare_prompts, estimator_settings, image_tensor, spread_over_classes
     from vpt_engine.analysis import format_analysis, summarise_layers, write_analysis
-    from vpt_engine.atomicio import atomic_write_json
+    from vpt_core.atomicio import atomic_write_json
     from vpt_engine.backbone import BackboneConfig, load_backbone
     from vpt_engine.bench import few_shot_split, split_images
     from vpt_engine.dataset import load_images, scan_image_folder

@@ -29,7 +29,7 @@ def backbone_config():
 
 def write_packs(folder: Path, backbone) -> list[Path]:
     """Task packs with random prompts and heads: what latency and sizes depend on is their shape."""
-    from vpt_engine.packformat import BackboneFingerprint, TaskPackData
+    from vpt_core.packformat import BackboneFingerprint, TaskPackData
     from vpt_engine.taskpack import weights_source
 
     fingerprint = BackboneFingerprint.from_dict({**backbone.fingerprint.to_dict(),

@@ -33,8 +33,8 @@ def main() -> None:
     import onnx
     import torch
 
-    from export.contract import BundleContract
-    from export.errors import UnsupportedGraphError
+    from vpt_core.contract import BundleContract
+    from vpt_core.errors import UnsupportedGraphError
     from export.onnx_checks import check_backbone_model
     from export.onnx_export import PromptedBackboneGraph, dynamic_shapes, example_inputs
     from vpt_engine.backbone import BackboneConfig, load_backbone

@@ -37,7 +37,7 @@ def measure(frames: Path, fps: float, seconds: float) -> dict:
     from PySide6.QtWidgets import QApplication
 
     from gui.camera import RUNNING, CameraController
-    from gui.sources import FOLDER, SourceSpec
+    from vpt_core.frames import FOLDER, SourceSpec
     from gui.widgets.preview_view import PreviewView
 
     app = QApplication.instance() or QApplication([])

@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from vpt_engine.atomicio import atomic_write_bytes, atomic_write_text
-from vpt_engine.errors import TaskPackError
-from vpt_engine.packformat import PACK_SUFFIX, TaskPackData, read_task_pack
+from vpt_core.atomicio import atomic_write_bytes, atomic_write_text
+from vpt_core.errors import TaskPackError
+from vpt_core.packformat import PACK_SUFFIX, TaskPackData, read_task_pack
 
 from .bundle_scripts import build_engine_script, readme_text
-from .contract import BundleContract
-from .errors import BundleError, DiskWriteError, ExportError, IncompatibleTaskError
-from .manifest import (BACKBONE_NAME, BUILD_SCRIPT_NAME, MANIFEST_NAME, README_NAME, TASKS_DIR, make_shareable,
+from vpt_core.contract import BundleContract
+from vpt_core.errors import BundleError, DiskWriteError, ExportError, IncompatibleTaskError
+from vpt_core.manifest import (BACKBONE_NAME, BUILD_SCRIPT_NAME, MANIFEST_NAME, README_NAME, TASKS_DIR, make_shareable,
                        new_manifest, read_manifest, sha256_file, task_entry, write_manifest)
 
 ProgressCallback = Callable[[str, float], None]
@@ -230,7 +230,7 @@ def add_task(bundle_dir: str | os.PathLike, pack_path: str | os.PathLike, *, rep
     contract = BundleContract.from_dict(manifest["contract"])
     pack = read_task_pack(pack_path)
     _check_task_name(pack.name, Path(pack_path))
-    from vpt_engine.packformat import BackboneFingerprint
+    from vpt_core.packformat import BackboneFingerprint
 
     pack.check_compatible(BackboneFingerprint.from_dict(manifest["backbone"]["fingerprint"]),
                           contract.prompt_shape, source=str(pack_path))
@@ -257,7 +257,7 @@ def _smoke_test(root: Path, contract: BundleContract, pack: TaskPackData, source
     """The pack's tensors must go through the bundle's graph and give finite logits of the right shape."""
     import numpy as np
 
-    from .contract import IMAGE_INPUT, task_feed
+    from vpt_core.contract import IMAGE_INPUT, task_feed
     from .runtime.runners import OnnxRuntimeRunner
 
     runner = OnnxRuntimeRunner(root / BACKBONE_NAME, contract, ["CPUExecutionProvider"])

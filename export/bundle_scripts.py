@@ -5,8 +5,8 @@ from __future__ import annotations
 import shlex
 from typing import Any, Sequence
 
-from .contract import BundleContract
-from .manifest import BACKBONE_NAME, ENGINES_DIR, INT8_CPU_NAME
+from vpt_core.contract import BundleContract
+from vpt_core.manifest import BACKBONE_NAME, ENGINES_DIR, INT8_CPU_NAME
 from .runtime.trt_profiles import (DEFAULT_MAX_BATCH, DEFAULT_MAX_CLASSES, ShapeProfile, trtexec_precision_flags,
                                    trtexec_shape_flags)
 

@@ -17,8 +17,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from .contract import DYNAMIC_DIMS, BundleContract
-from .errors import UnsupportedGraphError
+from vpt_core.contract import DYNAMIC_DIMS, BundleContract
+from vpt_core.errors import UnsupportedGraphError
 
 MIN_OPSET = 17   # first opset with LayerNormalization, which TensorRT maps to one normalisation layer
 MAX_OPSET = 20   # TensorRT 10.0 parses opsets 9 to 20

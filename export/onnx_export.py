@@ -25,11 +25,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vpt_engine.atomicio import atomic_path
+from vpt_core.atomicio import atomic_path
 from vpt_engine.prompted_vit import prompted_features
 
-from .contract import DYNAMIC_DIMS, BundleContract
-from .errors import ExportError
+from vpt_core.contract import DYNAMIC_DIMS, BundleContract
+from vpt_core.errors import ExportError
 from .onnx_checks import GraphReport, check_backbone_model, name_unnamed_nodes
 
 EXPORT_OPSET = 18

@@ -15,12 +15,12 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from vpt_engine.errors import ImageReadError
-from vpt_engine.images import read_image_rgb
+from vpt_core.errors import ImageReadError
+from vpt_core.images import read_image_rgb
 
-from .contract import IMAGE_INPUT, task_feed
-from .errors import ExportError, ParityError
-from .imagefiles import list_images, spread
+from vpt_core.contract import IMAGE_INPUT, task_feed
+from vpt_core.errors import ExportError, ParityError
+from vpt_core.imagefiles import list_images, spread
 
 DEFAULT_TOLERANCE = 1e-4
 DEFAULT_PARITY_IMAGES = 16

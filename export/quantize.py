@@ -19,14 +19,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from vpt_engine.atomicio import atomic_path
-from vpt_engine.errors import ImageReadError
-from vpt_engine.images import read_image_rgb
+from vpt_core.atomicio import atomic_path
+from vpt_core.errors import ImageReadError
+from vpt_core.images import read_image_rgb
 
-from .contract import IMAGE_INPUT, task_feed
-from .errors import QuantizationRefusedError
-from .imagefiles import list_images, spread
-from .manifest import INT8_CPU_NAME, make_shareable, now_iso, read_manifest, sha256_file, write_manifest
+from vpt_core.contract import IMAGE_INPUT, task_feed
+from vpt_core.errors import QuantizationRefusedError
+from vpt_core.imagefiles import list_images, spread
+from vpt_core.manifest import INT8_CPU_NAME, make_shareable, now_iso, read_manifest, sha256_file, write_manifest
 from .runtime.bundle import Bundle
 from .runtime.runners import OnnxRuntimeRunner
 

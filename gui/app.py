@@ -7,7 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from vpt_engine.errors import VptError
+from vpt_core.errors import VptError
 
 
 def make_application():

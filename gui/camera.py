@@ -10,16 +10,17 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtGui import QImage
 
-from .sources import Pacer, SourceLost, SourceSpec, describe, open_source
+from vpt_core.errors import VptError
+from vpt_core.frames import CONNECTING, LOST, RUNNING, FrameStream, RetryPolicy, SourceSpec
 
-OFF, CONNECTING, RUNNING, LOST = "off", "connecting", "running", "lost"
-_RECONNECT_DELAYS_S = (0.5, 1.0, 2.0, 3.0, 5.0)
+OFF = "off"
+_RETRY = RetryPolicy(max_retries=None, first_delay_s=0.5, max_delay_s=5.0, failed_reads_before_reconnect=1)
 _MAX_FRAMES_AHEAD = 2
 _abandoned: list[QThread] = []   # threads stuck in a blocking open; kept alive until they return
 
@@ -66,34 +67,25 @@ class PreviewThread(QThread):
             self._ahead = max(0, self._ahead - 1)
 
     def run(self) -> None:
-        source = open_source(self.spec)
-        is_open, attempts, number = False, 0, 0
-        pacer = Pacer(0.0)
-        while not self._stop.is_set():
-            try:
-                if not is_open:
-                    source.open()
-                    is_open, attempts = True, 0
-                    pacer = Pacer(source.frame_interval)
-                    self.connected.emit()
-                rgb = source.read()
-            except (SourceLost, OSError) as error:
-                source.close()
-                is_open = False
-                self.lost.emit(str(error))
-                self._stop.wait(_RECONNECT_DELAYS_S[min(attempts, len(_RECONNECT_DELAYS_S) - 1)])
-                attempts += 1
-                continue
-            wait = pacer.delay()
-            if wait and self._stop.wait(wait):
-                break
-            number += 1
-            with self._lock:
-                if self._ahead >= _MAX_FRAMES_AHEAD:
-                    continue
-                self._ahead += 1
-            self.frameReady.emit(Frame(rgb, rgb_to_qimage(rgb), number, time.perf_counter()))
-        source.close()
+        # The app plays folders and videos in a loop, paced like a camera, and never gives up on a source.
+        stream = FrameStream(replace(self.spec, loop=True), retry=_RETRY, pace=True, stop=self._stop,
+                             on_state=self._on_state)
+        try:
+            for frame in stream:
+                with self._lock:
+                    if self._ahead >= _MAX_FRAMES_AHEAD:
+                        continue
+                    self._ahead += 1
+                self.frameReady.emit(Frame(frame.rgb, rgb_to_qimage(frame.rgb), frame.index + 1,
+                                           time.perf_counter()))
+        except VptError as error:   # only a source that cannot work at all (retries never run out here)
+            self.lost.emit(str(error))
+
+    def _on_state(self, state: str, detail: str) -> None:
+        if state == RUNNING:
+            self.connected.emit()
+        elif state == LOST:
+            self.lost.emit(detail)
 
 
 class CameraController(QObject):
@@ -132,7 +124,7 @@ class CameraController(QObject):
         thread.lost.connect(self._on_lost)
         thread.connected.connect(self._on_connected)
         self._thread = thread
-        self._set_state(CONNECTING, describe(spec))
+        self._set_state(CONNECTING, spec.describe())
         thread.start()
 
     def stop(self) -> None:
@@ -159,7 +151,7 @@ class CameraController(QObject):
 
     def _on_connected(self) -> None:
         if self.sender() is self._thread and self.spec is not None:
-            self._set_state(RUNNING, describe(self.spec))
+            self._set_state(RUNNING, self.spec.describe())
 
     def _on_lost(self, detail: str) -> None:
         if self.sender() is self._thread:

@@ -25,7 +25,7 @@ def run_gui(args: argparse.Namespace) -> int:
     try:
         from .app import run
     except ImportError as error:
-        from vpt_engine.errors import VptError
+        from vpt_core.errors import VptError
 
         raise VptError(f"the desktop app needs PySide6: pip install 'vpt-toolkit[gui]' ({error})") from error
     return run(project_dir=args.project_dir, demo=args.demo, screenshot_dir=args.screenshot, language=args.lang)

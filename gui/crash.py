@@ -18,7 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QStandardPaths, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from vpt_engine.errors import VptError
+from vpt_core.errors import VptError
 
 log = logging.getLogger("vpt.gui")
 _state = {"showing": False, "log_file": None}

@@ -17,7 +17,7 @@ from typing import Any, Callable
 from vpt_engine import events as ev
 from vpt_engine.prompts import PromptConfig
 from vpt_engine.train_config import TrainConfig
-from vpt_engine.errors import TrainingCancelled
+from vpt_core.errors import TrainingCancelled
 
 from .project_files import ImportResult, import_images
 
@@ -54,7 +54,7 @@ def leave_a_core_for_the_window():
 def project_index(images_dir: Path, classes: list[str]):
     """The engine's folder index for exactly ``classes`` (other folders in the project are ignored)."""
     from vpt_engine.dataset import ImageFolderIndex
-    from vpt_engine.images import is_image_file
+    from vpt_core.images import is_image_file
 
     files = []
     for label, name in enumerate(classes):
@@ -149,7 +149,7 @@ def _train(request: TrainRequest, emit, cancel: threading.Event) -> TrainedRun |
 @dataclass
 class EvaluationOutcome:
     task_path: Path
-    report: Any                      # vpt_engine.metrics.ClassificationReport
+    report: Any                      # vpt_core.metrics.ClassificationReport
     paths: list[Path]                # image of each report row
     skipped: list[str]
     ignored_classes: list[str]       # project classes the task does not know
@@ -159,7 +159,7 @@ def evaluation_job(task_path: Path, images_dir: Path, project_classes: list[str]
     def job(emit, cancel: threading.Event) -> EvaluationOutcome | None:
         from vpt_engine.dataset import load_images
         from vpt_engine.inference import evaluate
-        from vpt_engine.packformat import read_task_pack
+        from vpt_core.packformat import read_task_pack
         from vpt_engine.taskpack import backbone_config_for, load_task
 
         emit(ev.PhaseStarted(LOADING_BACKBONE, 0))

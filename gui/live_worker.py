@@ -16,7 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QThread, Signal
 
-from vpt_engine.errors import VptError
+from vpt_core.errors import VptError
 
 
 @dataclass(frozen=True)

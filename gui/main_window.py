@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (QButtonGroup, QFileDialog, QHBoxLayout, QMainWindow, QMessageBox, QStackedWidget,
                                QToolButton, QVBoxLayout, QWidget)
 
-from vpt_engine.errors import VptError
+from vpt_core.errors import VptError
 
 from . import crash
 from .camera import CameraController
@@ -249,7 +249,7 @@ class MainWindow(Retranslating, QMainWindow):
         self.start_demo_camera(camera_folder)
 
     def start_demo_camera(self, folder: Path) -> None:
-        from .sources import FOLDER, SourceSpec
+        from vpt_core.frames import FOLDER, SourceSpec
 
         spec = SourceSpec(FOLDER, str(folder), fps=15)
         self.pages["capture"].source_bar.set_spec(spec)

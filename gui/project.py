@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from vpt_engine.atomicio import atomic_write_json
-from vpt_engine.errors import VptError
-from vpt_engine.images import is_image_file
+from vpt_core.atomicio import atomic_write_json
+from vpt_core.errors import VptError
+from vpt_core.images import is_image_file
 
 from .project_files import (capture_file_name, clean_stale_temporaries, move_file, unique_path,
                             write_frame_png)

@@ -14,9 +14,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from vpt_engine.atomicio import atomic_path, atomic_write_bytes
-from vpt_engine.errors import DiskWriteError, ImageReadError
-from vpt_engine.images import is_image_file
+from vpt_core.atomicio import atomic_path, atomic_write_bytes
+from vpt_core.errors import DiskWriteError, ImageReadError
+from vpt_core.images import is_image_file
 
 _counter = itertools.count()
 # Fast PNG (level 1): lossless, so defects are not blurred, and quick enough for burst capture.

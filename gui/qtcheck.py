@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from vpt_engine.errors import VptError
+from vpt_core.errors import VptError
 
 BROKEN_ON_OLD_PYTHON = ((6, 12),)
 

@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
-from vpt_engine.errors import VptError
+from vpt_core.errors import VptError
 
 from .project import Project
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QUndoCommand
 
-from vpt_engine.errors import VptError
+from vpt_core.errors import VptError
 
 from .project import ClassInfo
 from .session import ProjectSession

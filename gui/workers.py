@@ -16,7 +16,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, QThread, Signal
 
 from vpt_engine import events as ev
-from vpt_engine.errors import VptError
+from vpt_core.errors import VptError
 
 log = logging.getLogger("vpt.gui")
 _THINNED = (ev.Progress, ev.TrainStep)

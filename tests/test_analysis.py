@@ -167,7 +167,7 @@ def test_initial_prompts_are_recomputed_as_training_made_them(tiny_backbone, tin
 
 
 def test_vpt_analyze_writes_table_json_and_plot(tiny_pack, tmp_path, capsys):
-    from vpt_engine.cli.main import main
+    from vpt_core.cli import main
 
     path, root, _ = tiny_pack("sample")
     out = tmp_path / "analysis"

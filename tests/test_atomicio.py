@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from vpt_engine.atomicio import atomic_path, atomic_write_json, atomic_write_text
-from vpt_engine.errors import DiskWriteError
+from vpt_core.atomicio import atomic_path, atomic_write_json, atomic_write_text
+from vpt_core.errors import DiskWriteError
 
 
 def test_new_file_gets_umask_permissions_and_replaced_file_keeps_its_own(tmp_path):

@@ -12,7 +12,7 @@ import vpt_engine.training as training
 from vpt_engine.autoselect import (SELECT_PHASE, AutoSelectConfig, Candidate, _Search, rank_candidates,
                                    select_prompt_config, stratified_fold_ids)
 from vpt_engine.dataset import load_images, scan_image_folder
-from vpt_engine.errors import ConfigError
+from vpt_core.errors import ConfigError
 from vpt_engine.events import Cancelled, Finished, PhaseStarted, Progress
 from vpt_engine.prompts import PromptConfig, PromptInit
 from vpt_engine.training import TrainConfig, train
@@ -151,8 +151,8 @@ def test_training_with_auto_trains_the_chosen_configuration(tiny_backbone, train
 
 def test_vpt_train_auto_records_the_choice_in_the_task_pack(make_image_folder, tmp_path):
     from conftest import TINY_MODEL_KWARGS
-    from vpt_engine.cli.main import main
-    from vpt_engine.packformat import read_task_pack
+    from vpt_core.cli import main
+    from vpt_core.packformat import read_task_pack
 
     data = make_image_folder({"ok": 4, "bad": 4})
     pack = tmp_path / "auto.vptask"

@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from vpt_engine.backbone import BackboneConfig, assert_frozen, load_backbone, weights_digest
-from vpt_engine.errors import BackboneError, ConfigError, FrozenBackboneError
+from vpt_core.errors import BackboneError, ConfigError, FrozenBackboneError
 from vpt_engine.prompted_vit import PromptedViT
 from vpt_engine.prompts import PromptConfig
 

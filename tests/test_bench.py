@@ -16,8 +16,8 @@ from vpt_engine.bench.config import parse_list
 from vpt_engine.bench.report import auto_comparison, format_tables, summarise, write_report
 from vpt_engine.bench.store import CellStore
 from vpt_engine.dataset import load_images, scan_image_folder
-from vpt_engine.errors import ConfigError
-from vpt_engine.metrics import balanced_accuracy
+from vpt_core.errors import ConfigError
+from vpt_core.metrics import balanced_accuracy
 from vpt_engine.training import TrainConfig
 
 QUICK = TrainConfig(epochs=2, batch_size=4, device="cpu")
@@ -273,7 +273,7 @@ def test_report_writes_markdown_json_and_png(tmp_path):
 # -- command line ------------------------------------------------------------------------
 def test_vpt_bench_command_writes_results_and_resumes(make_image_folder, tmp_path, capsys):
     from conftest import TINY_MODEL_KWARGS
-    from vpt_engine.cli.main import main
+    from vpt_core.cli import main
 
     data = make_image_folder({"ok": 4, "bad": 4})
     model_args = [f"--model-arg={k}={v}" for k, v in TINY_MODEL_KWARGS.items()]
@@ -289,7 +289,7 @@ def test_vpt_bench_command_writes_results_and_resumes(make_image_folder, tmp_pat
 
 
 def test_vpt_bench_command_reports_bad_values(make_image_folder, tmp_path, capsys):
-    from vpt_engine.cli.main import main
+    from vpt_core.cli import main
 
     data = make_image_folder({"ok": 2, "bad": 2})
     code = main(["bench", str(data), "--backbone", "vit_tiny_patch16_224", "--random-init", "--shots", "1,x",
@@ -315,7 +315,7 @@ def test_full_fine_tuning_trains_a_copy_and_leaves_the_shared_backbone_frozen(ti
 
 
 def test_balanced_accuracy_averages_recall_over_the_classes_present():
-    from vpt_engine.metrics import classification_report
+    from vpt_core.metrics import classification_report
 
     labels = np.array([0, 0, 0, 0, 2, 2])           # class 1 has no images: it does not count
     predictions = np.array([0, 0, 0, 1, 2, 0])

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from vpt_engine.cli.main import main
+from vpt_core.cli import main
 
 from conftest import TINY_MODEL_KWARGS
 
@@ -63,7 +63,7 @@ def test_eval_refuses_unknown_class_folders(trained_task, capsys):
 
 def test_errors_are_one_line_on_stderr_with_nonzero_exit(make_image_folder, tmp_path):
     data = make_image_folder({"a": 2, "b": 2})
-    command = [sys.executable, "-m", "vpt_engine.cli.main", "train", str(data), "--backbone", "vit_tiny_patch16_224",
+    command = [sys.executable, "-m", "vpt_core.cli", "train", str(data), "--backbone", "vit_tiny_patch16_224",
                "--weights", str(tmp_path / "missing.pth"), "--out", str(tmp_path / "t.vptask"), "--json"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
@@ -82,7 +82,7 @@ def test_missing_weights_source_is_explained(make_image_folder, tmp_path, capsys
 
 
 def test_train_with_whole_picture_fit_records_it_and_predict_uses_it(make_image_folder, tmp_path, capsys):
-    from vpt_engine.packformat import read_task_pack
+    from vpt_core.packformat import read_task_pack
 
     data = make_image_folder({"good": 3, "bad": 3})
     out = tmp_path / "whole.vptask"
@@ -97,8 +97,8 @@ def test_train_with_whole_picture_fit_records_it_and_predict_uses_it(make_image_
 
     import torch
 
-    from vpt_engine.images import read_image_rgb
-    from vpt_engine.preprocess import PreprocessSpec
+    from vpt_core.images import read_image_rgb
+    from vpt_core.preprocess import PreprocessSpec
     from vpt_engine.taskpack import load_task
 
     task = load_task(out)

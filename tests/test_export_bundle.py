@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from export.bundle_builder import add_task, export_bundle
-from export.errors import (BundleError, ExportError, IncompatibleTaskError, ParityError,
+from vpt_core.errors import (BundleError, ExportError, IncompatibleTaskError, ParityError,
                            QuantizationRefusedError)
-from export.manifest import sha256_file
+from vpt_core.manifest import sha256_file
 from export.runtime import Bundle, Station
 from test_export_support import copy_bundle, make_pack, shared_bundle, write_mixed_images
-from vpt_engine.cli.main import main
+from vpt_core.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -218,7 +218,7 @@ def test_int8_check_needs_enough_images(bundle_copy, tmp_path):
 def test_a_full_disk_is_reported_in_one_line_and_leaves_nothing_half_written(bundle_copy, tmp_path, monkeypatch):
     import errno
 
-    from export.errors import DiskWriteError
+    from vpt_core.errors import DiskWriteError
 
     pack = make_pack(tmp_path / "full.vptask", "full", 2, seed=12)
     manifest_before = (bundle_copy / "manifest.json").read_bytes()
@@ -226,7 +226,7 @@ def test_a_full_disk_is_reported_in_one_line_and_leaves_nothing_half_written(bun
     def disk_full(path):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("vpt_engine.atomicio._fsync_file", disk_full)
+    monkeypatch.setattr("vpt_core.atomicio._fsync_file", disk_full)
     with pytest.raises(DiskWriteError, match="backbone.onnx: the disk is full"):
         export_bundle([pack], tmp_path / "out", parity=False)
     assert not (tmp_path / "out").exists()
@@ -241,7 +241,7 @@ def test_a_full_disk_is_reported_in_one_line_and_leaves_nothing_half_written(bun
 def test_parity_with_pretrained_weights_on_magnetic_tiles(fdsl_weights, magnetic_tile_dir, tmp_path):
     """The real case: a pretrained backbone from a weights file, real grayscale JPEGs of many sizes."""
     from vpt_engine.backbone import BackboneConfig, load_backbone
-    from vpt_engine.packformat import BackboneFingerprint, TaskPackData
+    from vpt_core.packformat import BackboneFingerprint, TaskPackData
     from vpt_engine.taskpack import weights_source
 
     config = BackboneConfig("vit_tiny_patch16_224", weights=str(fdsl_weights))

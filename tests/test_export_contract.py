@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from export.contract import BundleContract, task_feed
-from export.errors import BundleError, BundleInputError, VptError
+from vpt_core.contract import BundleContract, task_feed
+from vpt_core.errors import BundleError, BundleInputError, VptError
 from export.runtime.trt_profiles import (ShapeProfile, format_command, ort_tensorrt_options, shape_spec,
                                          trtexec_command, trtexec_precision_flags)
 

@@ -10,8 +10,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from export.contract import BundleContract, task_feed
-from export.errors import ParityError, UnsupportedGraphError
+from vpt_core.contract import BundleContract, task_feed
+from vpt_core.errors import ParityError, UnsupportedGraphError
 from export.onnx_checks import (FP32_SENSITIVE_OPS, TENSORRT_ONNX_OPS, check_backbone_model, check_io,
                                 check_tensorrt_operators, unsupported_operators)
 from export.runtime.runners import OnnxRuntimeRunner
@@ -170,7 +170,7 @@ def test_old_opset_and_damaged_files_are_refused(bundle, contract, tmp_path):
 
 
 def test_onnx_runtime_refuses_a_model_with_other_io(bundle, contract, tmp_path):
-    from export.errors import BundleError
+    from vpt_core.errors import BundleError
 
     shutil.copy(bundle["bundle"] / "backbone.onnx", tmp_path / "renamed.onnx")
     model = onnx.load(str(tmp_path / "renamed.onnx"))

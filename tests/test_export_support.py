@@ -31,7 +31,7 @@ def make_pack(path: Path, name: str, num_classes: int, *, seed: int = 0, num_pro
               layers: int | None = None, fingerprint_overrides: dict | None = None,
               training: dict | None = None) -> Path:
     """Write a task pack for the tiny backbone with random (seeded) prompts and head."""
-    from vpt_engine.packformat import BackboneFingerprint, TaskPackData
+    from vpt_core.packformat import BackboneFingerprint, TaskPackData
     from vpt_engine.taskpack import weights_source
 
     backbone = tiny_backbone_cached()
@@ -91,7 +91,7 @@ def _export_shared_bundle(root: Path) -> dict:
     import json
     from contextlib import redirect_stdout
 
-    from vpt_engine.cli.main import main
+    from vpt_core.cli import main
 
     packs = {"surface": make_pack(root / "surface.vptask", "surface", 4, seed=1),
              "variant": make_pack(root / "variant.vptask", "variant", 3, seed=2)}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from vpt_engine.errors import VptError
+from vpt_core.errors import VptError
 
 pytest.importorskip("PySide6")
 from gui_fixtures import quiet_app  # noqa: E402,F401 - autouse
@@ -20,7 +20,7 @@ from PySide6.QtCore import QCoreApplication, QTranslator  # noqa: E402
 
 from conftest import REPO_ROOT, tiny_backbone_config  # noqa: E402
 from gui.project import Project  # noqa: E402
-from vpt_engine.errors import DiskWriteError  # noqa: E402
+from vpt_core.errors import DiskWriteError  # noqa: E402
 
 TRANSLATIONS = REPO_ROOT / "resources" / "translations"
 
@@ -180,7 +180,7 @@ def test_unexpected_errors_are_logged_with_details_and_shown_without_a_traceback
     assert "Traceback" in logged and "division by zero in a widget" in logged
     message = crash.friendly_message(ZeroDivisionError("division by zero"))
     assert "Traceback" not in message and str(log_file) in message and "keeps running" in message
-    from vpt_engine.errors import DatasetError
+    from vpt_core.errors import DatasetError
     assert crash.friendly_message(DatasetError("x.png: not a readable image")) == "x.png: not a readable image"
     logger = __import__("logging").getLogger("vpt")
     for handler in [h for h in logger.handlers if getattr(h, "_vpt_gui", False)]:
@@ -216,7 +216,7 @@ def test_gui_modules_stay_small():
 
 
 def test_vpt_gui_command_line():
-    from vpt_engine.cli.main import build_parser
+    from vpt_core.cli import build_parser
 
     args = build_parser().parse_args(["gui", "some/project", "--lang", "ja", "--screenshot", "out"])
     assert (args.project_dir, args.lang, args.screenshot, args.demo) == ("some/project", "ja", "out", False)

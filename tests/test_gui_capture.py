@@ -18,7 +18,7 @@ from gui_fixtures import quiet_app, silent_message_boxes  # noqa: E402,F401 - au
 pytestmark = pytest.mark.usefixtures("silent_message_boxes")
 from gui.camera import LOST, RUNNING  # noqa: E402
 from gui.project import Project  # noqa: E402
-from gui.sources import FOLDER, SourceSpec  # noqa: E402
+from vpt_core.frames import FOLDER, SourceSpec  # noqa: E402
 
 
 @pytest.fixture
@@ -168,7 +168,7 @@ def test_thumbnail_grid_stays_lazy_with_thousands_of_images(window, qtbot, tmp_p
 
 
 def test_a_full_disk_stops_the_burst_and_says_so(window, qtbot, tmp_path, camera_folder, monkeypatch):
-    from vpt_engine.errors import DiskWriteError
+    from vpt_core.errors import DiskWriteError
 
     page = open_new_project(window, tmp_path, ["ok"])
     start_folder_camera(page, qtbot, camera_folder)

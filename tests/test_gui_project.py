@@ -1,4 +1,4 @@
-"""The app's project folder and frame sources, without a window (gui.project, gui.project_files, gui.sources)."""
+"""The app's project folder and frame sources, without a window (gui.project, gui.project_files, vpt_core.frames as the app uses it)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pytest
 
 from gui.project import PROJECT_FILE, DamagedProjectError, Project, ProjectError
 from gui.project_files import clean_stale_temporaries, import_images
-from gui.sources import FOLDER, FolderSource, Pacer, SourceLost, SourceSpec
+from vpt_core.errors import VptError
+from vpt_core.frames import FOLDER, FrameStream, Pacer, SourceSpec
 
 
 @pytest.fixture
@@ -121,13 +122,12 @@ def test_folder_source_loops_resizes_and_reports_a_missing_folder(tmp_path):
     folder.mkdir()
     for index in range(2):
         cv2.imwrite(str(folder / f"{index}.png"), np.full((30, 40, 3), index * 100, np.uint8))
-    source = FolderSource(SourceSpec(FOLDER, str(folder), width=20, height=10))
-    source.open()
-    frames = [source.read() for _ in range(3)]
+    stream = iter(FrameStream(SourceSpec(FOLDER, str(folder), width=20, height=10, loop=True)))
+    frames = [next(stream).rgb for _ in range(3)]
     assert frames[0].shape == (10, 20, 3)
     assert frames[0].mean() == 0 and frames[1].mean() == 100 and frames[2].mean() == 0   # loops
-    with pytest.raises(SourceLost, match="folder not found"):
-        FolderSource(SourceSpec(FOLDER, str(tmp_path / "gone"))).open()
+    with pytest.raises(VptError, match="folder not found"):
+        list(FrameStream(SourceSpec(FOLDER, str(tmp_path / "gone"))))
 
 
 def test_source_spec_rejects_unusable_input():

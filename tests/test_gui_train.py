@@ -14,7 +14,7 @@ from gui_fixtures import quiet_app, silent_message_boxes  # noqa: E402,F401 - au
 
 pytestmark = pytest.mark.usefixtures("silent_message_boxes")
 from gui.project import Project  # noqa: E402
-from gui.sources import FOLDER, SourceSpec  # noqa: E402
+from vpt_core.frames import FOLDER, SourceSpec  # noqa: E402
 from vpt_engine import events as ev  # noqa: E402
 
 
@@ -78,7 +78,7 @@ def test_train_shows_progress_saves_a_task_pack_and_cancel_writes_nothing(window
     assert len(page.loss_chart.series["train"].points) == 3                    # one point per round
     assert page.runs.rowCount() == 1 and "surface" in page.runs.item(0, 0).text()
     assert "Saved as task “surface”" in page.result_label.text()
-    from vpt_engine.packformat import read_task_pack
+    from vpt_core.packformat import read_task_pack
     pack = read_task_pack(run.path)
     assert pack.classes == ["ok", "bad"] and pack.extra["app"]["settings"]["epochs"] == 3
     assert (pack.preprocess["crop_mode"], pack.preprocess["crop_pct"]) == ("border", 1.0)
@@ -105,7 +105,7 @@ def test_evaluate_shows_per_class_accuracy_and_cells_open_the_wrong_pictures(win
     assert page.confusion.item(0, 0).text() == str(outcome.report.confusion[0, 0])
 
     # Force one known mistake to check that a click opens exactly that picture.
-    from vpt_engine.metrics import classification_report
+    from vpt_core.metrics import classification_report
     labels = np.array([0] * 6 + [1] * 6)
     logits = np.eye(2)[labels] * 5
     logits[7] = [5, 0]                                           # picture 7 ("bad") taken for "ok"

@@ -9,9 +9,9 @@ import pytest
 
 from vpt_engine.backbone import BackboneConfig, load_backbone
 from vpt_engine.dataset import load_images, scan_image_folder
-from vpt_engine.errors import ConfigError
+from vpt_core.errors import ConfigError
 from vpt_engine.events import Finished
-from vpt_engine.preprocess import PreprocessSpec
+from vpt_core.preprocess import PreprocessSpec
 from vpt_engine.prompts import PromptConfig
 from vpt_engine.taskpack import load_task, save_task
 from vpt_engine.training import TrainConfig, train

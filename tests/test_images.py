@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vpt_engine.errors import ImageReadError
-from vpt_engine.images import frame_to_rgb, is_image_file, read_image_rgb
+from vpt_core.errors import ImageReadError
+from vpt_core.images import frame_to_rgb, is_image_file, read_image_rgb
 from vpt_engine.dataset import scan_image_folder
 
 

@@ -9,10 +9,10 @@ from contextlib import redirect_stdout
 import numpy as np
 import pytest
 
-from export.errors import CameraLostError, VptError
-from export.runtime.sources import CaptureSource, ImageFolderSource, RetryPolicy, open_source
+from vpt_core.errors import CameraLostError, VptError
+from vpt_core.frames import CAMERA, STREAM, FrameStream, RetryPolicy, SourceSpec
 from test_export_support import shared_bundle, write_mixed_images
-from vpt_engine.cli.main import main
+from vpt_core.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_image_folder_skips_and_counts_unreadable_files(tmp_path):
     write_mixed_images(tmp_path, count_per_kind=1)
     (tmp_path / "broken.png").write_bytes(b"not a png")
     events = []
-    source = ImageFolderSource(tmp_path, on_event=events.append)
+    source = FrameStream(SourceSpec.parse(str(tmp_path)), on_event=events.append)
     frames = list(source)
     assert len(frames) == 5 and source.stats.frames == 5 and source.stats.skipped == 1
     assert "broken.png" in source.stats.reasons[0] and "broken.png" in events[0]
@@ -78,7 +78,7 @@ def test_image_folder_skips_and_counts_unreadable_files(tmp_path):
 def test_lost_camera_is_retried_with_backoff_and_reported():
     sleeps, events = [], []
     open_capture = camera_factory(FakeCamera("ffxxx"), Closed(), Closed(), FakeCamera("fff"))
-    source = CaptureSource(0, live=True, on_event=events.append, open_capture=open_capture, sleep=sleeps.append,
+    source = FrameStream(SourceSpec(CAMERA, "0"), on_event=events.append, open_capture=open_capture, sleep=sleeps.append,
                            retry=RetryPolicy(max_retries=5, first_delay_s=0.5, max_delay_s=10))
     frames = []
     for frame in source:
@@ -94,9 +94,9 @@ def test_lost_camera_is_retried_with_backoff_and_reported():
 
 def test_camera_that_never_returns_gives_up_with_the_figures():
     sleeps = []
-    source = CaptureSource(2, live=True, open_capture=camera_factory(FakeCamera("fx")), sleep=sleeps.append,
-                           retry=RetryPolicy(max_retries=4, first_delay_s=1.0, max_delay_s=3.0,
-                                             failed_reads_before_reconnect=1))
+    source = FrameStream(SourceSpec(CAMERA, "2"), open_capture=camera_factory(FakeCamera("fx")), sleep=sleeps.append,
+                         retry=RetryPolicy(max_retries=4, first_delay_s=1.0, max_delay_s=3.0,
+                                           failed_reads_before_reconnect=1))
     with pytest.raises(CameraLostError, match="camera 2 was lost and did not come back after 4 retries "
                                               "\\(1 frames read"):
         list(source)
@@ -105,14 +105,14 @@ def test_camera_that_never_returns_gives_up_with_the_figures():
 
 def test_camera_absent_at_start_is_waited_for():
     sleeps = []
-    source = CaptureSource(0, live=True, open_capture=camera_factory(Closed(), FakeCamera("f")),
-                           sleep=sleeps.append)
+    source = FrameStream(SourceSpec(CAMERA, "0"), open_capture=camera_factory(Closed(), FakeCamera("f")),
+                         sleep=sleeps.append)
     assert next(iter(source)).index == 0 and sleeps == [0.5]
 
 
 def test_unconvertible_frames_are_skipped_not_fatal():
-    source = CaptureSource("rtsp://cam/1", live=True, open_capture=camera_factory(FakeCamera("fgf")),
-                           sleep=lambda s: None)
+    source = FrameStream(SourceSpec(STREAM, "rtsp://cam/1"), open_capture=camera_factory(FakeCamera("fgf")),
+                         sleep=lambda s: None)
     frames = []
     for frame in source:
         frames.append(frame)
@@ -129,19 +129,21 @@ def test_video_file_is_read_to_the_end(tmp_path):
     for index in range(7):
         writer.write(np.full((48, 64, 3), index * 30, np.uint8))
     writer.release()
-    source = open_source(str(path))
+    source = FrameStream(SourceSpec.parse(str(path)))
     frames = list(source)
     assert len(frames) == 7 and source.stats.skipped == 0 and frames[0].rgb.shape == (48, 64, 3)
 
 
 def test_source_kinds_are_recognised(tmp_path):
-    assert open_source("0").description == "camera 0"
-    assert open_source("rtsp://10.0.0.5/stream").description == "stream rtsp://10.0.0.5/stream"
+    assert SourceSpec.parse("0").describe() == "camera 0"
+    assert SourceSpec.parse("rtsp://10.0.0.5/stream").describe() == "stream rtsp://10.0.0.5/stream"
     with pytest.raises(VptError, match="'nowhere' is not an image folder, a video file"):
-        open_source("nowhere")
+        SourceSpec.parse("nowhere")
+    with pytest.raises(VptError, match="the source is empty"):
+        SourceSpec.parse("  ")
     (tmp_path / "bad.mp4").write_bytes(b"no video here")
     with pytest.raises(VptError, match="cannot open video"):
-        list(open_source(str(tmp_path / "bad.mp4")))
+        list(FrameStream(SourceSpec.parse(str(tmp_path / "bad.mp4"))))
 
 
 def test_vpt_infer_prints_json_lines_and_a_summary(shared, tmp_path, capsys):
@@ -173,9 +175,9 @@ def test_vpt_infer_text_output_and_max_frames(shared, tmp_path):
 
 
 def test_vpt_infer_reports_a_lost_camera_in_one_line_after_the_summary(shared, monkeypatch, capsys):
-    monkeypatch.setattr("export.runtime.sources._opencv_capture", camera_factory(FakeCamera("ffx")))
+    monkeypatch.setattr("vpt_core.frames._opencv_capture", camera_factory(FakeCamera("ffx")))
     waits = []
-    monkeypatch.setattr("export.runtime.sources._wait", waits.append)
+    monkeypatch.setattr("vpt_core.frames._wait", lambda stop, seconds: waits.append(seconds))
     code = main(["infer", str(shared["bundle"]), "--task", "surface", "--source", "3", "--json",
                  "--max-retries", "2"])
     captured = capsys.readouterr()

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from export.errors import BundleError, BundleInputError
+from vpt_core.errors import BundleError, BundleInputError
 from export.runtime import Bundle, Station, StationResult
 from export.runtime.runners import OnnxRuntimeRunner, resolve_providers
 from test_export_support import copy_bundle, shared_bundle, write_mixed_images
@@ -64,7 +64,7 @@ def test_switching_task_changes_the_answer_without_reloading_anything(shared, mo
         raise AssertionError("set_task must not read files or build runners")
 
     monkeypatch.setattr("export.runtime.bundle.read_task_pack", forbidden)
-    monkeypatch.setattr("vpt_engine.packformat.read_task_pack", forbidden)
+    monkeypatch.setattr("vpt_core.packformat.read_task_pack", forbidden)
     monkeypatch.setattr(OnnxRuntimeRunner, "__init__", forbidden)
     image = rgb(seed=3)
     answers = {}
@@ -82,7 +82,7 @@ def test_unknown_task_is_named_with_the_choices(station):
 
 def test_station_matches_pytorch_on_real_files_of_every_kind(shared, station, tiny_backbone, tmp_path):
     """JPEG and PNG, gray, RGB and RGBA, several sizes: the same logits as training's own code path."""
-    from vpt_engine.images import read_image_rgb
+    from vpt_core.images import read_image_rgb
     from vpt_engine.inference import predict_files
     from vpt_engine.taskpack import load_task
 
@@ -100,7 +100,7 @@ def test_station_matches_pytorch_on_real_files_of_every_kind(shared, station, ti
 
 
 def test_station_matches_pytorch_on_magnetic_tiles(shared, station, tiny_backbone, magnetic_tile_dir):
-    from vpt_engine.images import read_image_rgb
+    from vpt_core.images import read_image_rgb
     from vpt_engine.inference import predict_files
     from vpt_engine.taskpack import load_task
 
@@ -165,7 +165,7 @@ def test_station_images_may_be_any_size(station):
 
 
 def test_predict_rejects_a_non_rgb_array(station):
-    from vpt_engine.errors import ConfigError
+    from vpt_core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="uint8 HxWx3"):
         station.predict_rgb(np.zeros((20, 20), np.uint8))

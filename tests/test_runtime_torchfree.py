@@ -26,10 +26,10 @@ STATION_SCRIPT = textwrap.dedent("""
 
     import vpt_engine
     from vpt_engine import read_task_pack, TaskPackData          # lazy names of the package
-    import vpt_engine.packformat, vpt_engine.preprocess, vpt_engine.images, vpt_engine.metrics, vpt_engine.atomicio
-    import export, export.cli, export.contract, export.manifest, export.quantize, export.bundle_scripts
+    import vpt_core.packformat, vpt_core.preprocess, vpt_core.images, vpt_core.metrics, vpt_core.atomicio
+    import export, export.cli, vpt_core.contract, vpt_core.manifest, export.quantize, export.bundle_scripts
     import export.runtime.trt_build, export.runtime.trt_runner, export.runtime.trt_sidecar
-    import export.runtime.trt_calibrator, export.runtime.trt_profiles, export.runtime.sources
+    import export.runtime.trt_calibrator, export.runtime.trt_profiles, vpt_core.frames
     from export.runtime import Bundle, Station
 
     bundle_dir, images_dir = sys.argv[2], sys.argv[3]
@@ -38,7 +38,7 @@ STATION_SCRIPT = textwrap.dedent("""
     station.set_task("variant")
     result = station.predict_rgb(np.full((40, 60, 3), 90, np.uint8))
 
-    from vpt_engine.cli.main import main
+    from vpt_core.cli import main
     out = io.StringIO()
     with redirect_stdout(out):
         infer_code = main(["infer", bundle_dir, "--task", "surface", "--source", images_dir, "--json",

@@ -11,8 +11,8 @@ import torch
 from vpt_engine import events as ev
 from vpt_engine.backbone import load_backbone
 from vpt_engine.dataset import load_images, scan_image_folder
-from vpt_engine.errors import IncompatibleTaskError, TaskPackError
-from vpt_engine.packformat import BackboneFingerprint, TaskPackData, read_task_pack
+from vpt_core.errors import IncompatibleTaskError, TaskPackError
+from vpt_core.packformat import BackboneFingerprint, TaskPackData, read_task_pack
 from vpt_engine.prompts import PromptConfig
 from vpt_engine.taskpack import load_task, save_task
 from vpt_engine.training import TrainConfig, train
@@ -115,7 +115,7 @@ def test_failed_save_leaves_the_previous_pack_intact(tiny_backbone, trained, tmp
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "replace", disk_full)
-    from vpt_engine.errors import DiskWriteError
+    from vpt_core.errors import DiskWriteError
 
     with pytest.raises(DiskWriteError, match="t.vptask: the disk is full"):
         save_task(trained, tiny_backbone, path)

@@ -12,8 +12,8 @@ import types
 import numpy as np
 import pytest
 
-from export.contract import BundleContract, task_feed
-from export.errors import EngineMismatchError, TensorRTUnavailableError, VptError
+from vpt_core.contract import BundleContract, task_feed
+from vpt_core.errors import EngineMismatchError, TensorRTUnavailableError, VptError
 from export.runtime import Bundle, Station
 from export.runtime.trt_build import EngineBuildRequest, check_precision_supported, fp32_layer_names
 from export.runtime.trt_calibrator import CalibrationBatches, CalibratorCore, make_entropy_calibrator
@@ -22,8 +22,8 @@ from export.runtime.trt_runner import open_tensorrt_runner
 from export.runtime.trt_sidecar import (EngineSidecar, MachineInfo, check_engine, compatibility_problems,
                                         engine_path_for, list_engines, sidecar_path)
 from test_export_support import copy_bundle, shared_bundle, write_mixed_images
-from vpt_engine.cli.main import main
-from vpt_engine.preprocess import PreprocessSpec
+from vpt_core.cli import main
+from vpt_core.preprocess import PreprocessSpec
 
 ORIN = MachineInfo("10.3.0", "Orin", "8.7")
 
@@ -49,7 +49,7 @@ def make_sidecar(bundle: Bundle, engine_path, machine=ORIN, **changes) -> Engine
 
 
 def write_engine(bundle: Bundle, precision="fp16", machine=ORIN, **changes):
-    from export.manifest import sha256_file
+    from vpt_core.manifest import sha256_file
 
     path = engine_path_for(bundle.root, precision)
     path.parent.mkdir(exist_ok=True)

@@ -11,7 +11,7 @@ import torch
 from vpt_engine import events as ev
 from vpt_engine.augment import AugmentConfig
 from vpt_engine.dataset import load_images, scan_image_folder
-from vpt_engine.errors import ConfigError, DatasetError
+from vpt_core.errors import ConfigError, DatasetError
 from vpt_engine.prompts import PromptConfig
 from vpt_engine.training import TrainConfig, train
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+from vpt_core import __version__
 
 _LAZY = {
     "BackboneConfig": "vpt_engine.backbone",
@@ -24,8 +24,8 @@ _LAZY = {
     "AugmentConfig": "vpt_engine.augment",
     "train": "vpt_engine.training",
     "scan_image_folder": "vpt_engine.dataset",
-    "TaskPackData": "vpt_engine.packformat",
-    "read_task_pack": "vpt_engine.packformat",
+    "TaskPackData": "vpt_core.packformat",
+    "read_task_pack": "vpt_core.packformat",
     "load_task": "vpt_engine.taskpack",
     "save_task": "vpt_engine.taskpack",
 }

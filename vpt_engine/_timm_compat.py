@@ -14,7 +14,7 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-from .errors import BackboneError
+from vpt_core.errors import BackboneError
 
 try:
     import timm

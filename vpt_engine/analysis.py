@@ -161,7 +161,7 @@ def analyze_task_pack(task_path: str | Path, data_dir: str | Path, weights: str 
     strategies the same recipe on these images, not necessarily the exact training-time values).
     """
     from .dataset import load_images, scan_image_folder
-    from .errors import ConfigError
+    from vpt_core.errors import ConfigError
     from .prompts import PromptConfig
     from .taskpack import load_task
 
@@ -270,7 +270,7 @@ def format_analysis(report: dict[str, Any]) -> str:
 
 
 def write_analysis(report: dict[str, Any], out_dir: str | Path) -> dict[str, Path]:
-    from .atomicio import atomic_write_json, atomic_write_text
+    from vpt_core.atomicio import atomic_write_json, atomic_write_text
     from .bench.plot import line_chart
 
     out_dir = Path(out_dir)

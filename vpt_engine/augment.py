@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
 
-from .errors import ConfigError
-from .preprocess import PreprocessSpec
+from vpt_core.errors import ConfigError
+from vpt_core.preprocess import PreprocessSpec
 
 if TYPE_CHECKING:
     import torch

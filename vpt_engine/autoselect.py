@@ -48,9 +48,9 @@ import torch
 
 from .backbone import Backbone
 from .dataset import LoadedImages
-from .errors import ConfigError
+from vpt_core.errors import ConfigError
 from .events import Cancelled, Finished, Notice, PhaseStarted, Progress, TrainStep
-from .metrics import balanced_accuracy
+from vpt_core.metrics import balanced_accuracy
 from .prompts import PromptConfig, PromptInit, parse_enum
 
 SELECT_PHASE = "select"

@@ -13,9 +13,9 @@ from torch import nn
 
 from . import _timm_compat as tc
 from .checkpoints import LoadReport, align_keys, drop_heads, extract_state_dict, fit_to_model, read_weights_file
-from .errors import ConfigError, FrozenBackboneError
-from .packformat import BackboneFingerprint
-from .preprocess import PreprocessSpec, check_image_fit
+from vpt_core.errors import ConfigError, FrozenBackboneError
+from vpt_core.packformat import BackboneFingerprint
+from vpt_core.preprocess import PreprocessSpec, check_image_fit
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 import torch
 
-from .errors import BackboneError
+from vpt_core.errors import BackboneError
 
 WEIGHT_SUFFIXES = (".safetensors", ".pth", ".pt", ".bin", ".ckpt")
 _NESTING_KEYS = ("state_dict", "model", "model_state_dict", "module", "teacher", "ema", "model_ema")

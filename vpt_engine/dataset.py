@@ -14,9 +14,9 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .errors import DatasetError, ImageReadError
-from .images import is_image_file, read_image_rgb
-from .preprocess import PreprocessSpec
+from vpt_core.errors import DatasetError, ImageReadError
+from vpt_core.images import is_image_file, read_image_rgb
+from vpt_core.preprocess import PreprocessSpec
 
 
 @dataclass

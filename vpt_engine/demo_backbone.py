@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .atomicio import atomic_path
+from vpt_core.atomicio import atomic_path
 from .backbone import BackboneConfig, load_backbone
 
 DEMO_BACKBONE_NAME = "vit_tiny_patch16_224"

@@ -10,9 +10,9 @@ import numpy as np
 import torch
 
 from .dataset import LoadedImages, eval_batches
-from .errors import ImageReadError
-from .images import read_image_rgb
-from .metrics import ClassificationReport, classification_report, softmax
+from vpt_core.errors import ImageReadError
+from vpt_core.images import read_image_rgb
+from vpt_core.metrics import ClassificationReport, classification_report, softmax
 from .taskpack import LoadedTask
 
 

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any, Mapping
 
-from .errors import ConfigError
+from vpt_core.errors import ConfigError
 
 
 class PromptDepth(str, Enum):

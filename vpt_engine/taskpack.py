@@ -11,8 +11,8 @@ from typing import Any
 import torch
 
 from .backbone import Backbone, BackboneConfig, load_backbone
-from .errors import IncompatibleTaskError, TaskPackError
-from .packformat import BackboneFingerprint, TaskPackData, read_task_pack
+from vpt_core.errors import IncompatibleTaskError, TaskPackError
+from vpt_core.packformat import BackboneFingerprint, TaskPackData, read_task_pack
 from .prompted_vit import PromptedViT
 from .prompts import PromptConfig
 from .training import TrainResult

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
 from .augment import AugmentConfig
-from .errors import ConfigError
+from vpt_core.errors import ConfigError
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 

@@ -22,7 +22,7 @@ from torch import nn
 from .augment import build_train_transform
 from .backbone import Backbone
 from .dataset import LoadedImages, eval_batches, stratified_split
-from .errors import ConfigError, DatasetError
+from vpt_core.errors import ConfigError, DatasetError
 from .train_config import TrainConfig
 from .events import Cancelled, EpochEnd, Finished, Notice, Phase, PhaseStarted, Progress, TrainStep
 from .prompted_vit import PromptedViT

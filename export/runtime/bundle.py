@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vpt_engine.errors import TaskPackError
-from vpt_engine.packformat import BackboneFingerprint, TaskPackData, read_task_pack
-from vpt_engine.preprocess import PreprocessSpec
+from vpt_core.errors import TaskPackError
+from vpt_core.packformat import BackboneFingerprint, TaskPackData, read_task_pack
+from vpt_core.preprocess import PreprocessSpec
 
-from ..contract import BundleContract
-from ..errors import BundleError
-from ..manifest import BACKBONE_NAME, ENGINES_DIR, INT8_CPU_NAME, read_manifest, sha256_file
+from vpt_core.contract import BundleContract
+from vpt_core.errors import BundleError
+from vpt_core.manifest import BACKBONE_NAME, ENGINES_DIR, INT8_CPU_NAME, read_manifest, sha256_file
 
 
 @dataclass

@@ -18,8 +18,8 @@ from typing import Any, Mapping, Protocol, Sequence
 
 import numpy as np
 
-from ..contract import BundleContract
-from ..errors import BundleError
+from vpt_core.contract import BundleContract
+from vpt_core.errors import BundleError
 
 BACKENDS = ("auto", "onnxruntime", "tensorrt")
 # TensorRT's provider builds an engine on first use (minutes on a Jetson), so "auto" does not pick it;
@@ -172,7 +172,7 @@ def _open_int8_cpu(bundle, providers, threads) -> OnnxRuntimeRunner:
     path = bundle.int8_cpu_path
     if path is None or not path.is_file():
         raise BundleError(f"{bundle.root} has no INT8 CPU model; create one with 'vpt bundle quantize-cpu'")
-    from ..manifest import sha256_file
+    from vpt_core.manifest import sha256_file
 
     if sha256_file(path) != bundle.manifest["int8_cpu"]["sha256"]:
         raise BundleError(f"{path}: sha256 differs from the manifest; run 'vpt bundle quantize-cpu' again")

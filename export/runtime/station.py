@@ -18,11 +18,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from vpt_engine.metrics import softmax
-from vpt_engine.preprocess import PreprocessSpec
+from vpt_core.metrics import softmax
+from vpt_core.preprocess import PreprocessSpec
 
-from ..contract import IMAGE_INPUT, task_feed
-from ..errors import BundleError
+from vpt_core.contract import IMAGE_INPUT, task_feed
+from vpt_core.errors import BundleError
 from .bundle import Bundle
 from .runners import Runner, open_runner
 

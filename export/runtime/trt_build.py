@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from vpt_engine.atomicio import atomic_write_bytes
+from vpt_core.atomicio import atomic_write_bytes
 
-from ..contract import task_feed
-from ..errors import TensorRTUnavailableError, VptError
-from ..manifest import ENGINES_DIR, sha256_file
+from vpt_core.contract import task_feed
+from vpt_core.errors import TensorRTUnavailableError, VptError
+from vpt_core.manifest import ENGINES_DIR, sha256_file
 from .bundle import Bundle
 from .trt_calibrator import (DEFAULT_CALIBRATION_BATCH, DEFAULT_CALIBRATION_IMAGES, CalibrationBatches,
                              CalibratorCore, make_entropy_calibrator)

@@ -19,14 +19,14 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from vpt_engine.atomicio import atomic_write_bytes
-from vpt_engine.errors import ImageReadError
-from vpt_engine.images import read_image_rgb
-from vpt_engine.preprocess import PreprocessSpec
+from vpt_core.atomicio import atomic_write_bytes
+from vpt_core.errors import ImageReadError
+from vpt_core.images import read_image_rgb
+from vpt_core.preprocess import PreprocessSpec
 
-from ..contract import IMAGE_INPUT
-from ..errors import VptError
-from ..imagefiles import list_images, spread
+from vpt_core.contract import IMAGE_INPUT
+from vpt_core.errors import VptError
+from vpt_core.imagefiles import list_images, spread
 
 DEFAULT_CALIBRATION_BATCH = 8
 DEFAULT_CALIBRATION_IMAGES = 512

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import TensorRTUnavailableError
+from vpt_core.errors import TensorRTUnavailableError
 
 _cudart = None
 

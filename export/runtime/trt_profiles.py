@@ -11,8 +11,8 @@ import shlex
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from ..contract import BATCH, CLASSES, DYNAMIC_DIMS, BundleContract
-from ..errors import VptError
+from vpt_core.contract import BATCH, CLASSES, DYNAMIC_DIMS, BundleContract
+from vpt_core.errors import VptError
 
 DEFAULT_MAX_BATCH = 8
 DEFAULT_MAX_CLASSES = 64

@@ -12,8 +12,8 @@ from typing import Mapping
 
 import numpy as np
 
-from ..errors import BundleError, EngineMismatchError, TensorRTUnavailableError
-from ..manifest import sha256_file
+from vpt_core.errors import BundleError, EngineMismatchError, TensorRTUnavailableError
+from vpt_core.manifest import sha256_file
 from .trt_profiles import ShapeProfile
 from .trt_sidecar import (EngineSidecar, MachineInfo, check_engine, compatibility_problems, current_machine,
                           import_tensorrt, list_engines, rebuild_command, sidecar_path)

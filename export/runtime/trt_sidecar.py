@@ -15,11 +15,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vpt_engine.atomicio import atomic_write_json
+from vpt_core.atomicio import atomic_write_json
 
-from ..contract import BundleContract
-from ..errors import EngineMismatchError, TensorRTUnavailableError
-from ..manifest import ENGINES_DIR, now_iso
+from vpt_core.contract import BundleContract
+from vpt_core.errors import EngineMismatchError, TensorRTUnavailableError
+from vpt_core.manifest import ENGINES_DIR, now_iso
 
 SIDECAR_FORMAT = "vpt-engine"
 SIDECAR_VERSION = 1

@@ -15,7 +15,7 @@ from ..i18n import Retranslating
 from ..jobs import import_job
 from ..project_files import expand_image_paths
 from ..session import ProjectSession
-from ..sources import SourceSpec
+from vpt_core.frames import SourceSpec
 from ..undo_commands import DeleteImagesCommand, ImportImagesCommand, MoveImagesCommand
 from ..widgets.class_list import ClassList
 from ..widgets.preview_view import PreviewView

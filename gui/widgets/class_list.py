@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem, QMessageBox,
                                QPushButton, QVBoxLayout, QWidget)
 
-from vpt_engine.errors import VptError
+from vpt_core.errors import VptError
 
 from ..i18n import Retranslating
 from ..session import ProjectSession

@@ -9,8 +9,8 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-from vpt_engine.errors import VptError
-from vpt_engine.packformat import read_task_pack
+from vpt_core.errors import VptError
+from vpt_core.packformat import read_task_pack
 
 from ..i18n import Retranslating
 

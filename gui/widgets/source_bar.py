@@ -8,11 +8,13 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QStackedWidget,
                                QWidget)
 
-from vpt_engine.errors import VptError
+from vpt_core.errors import VptError
+from vpt_core.frames import CAMERA, FOLDER, KINDS, STREAM, VIDEO, SourceSpec, list_cameras
 
 from ..camera import OFF
 from ..i18n import Retranslating
-from ..sources import CAMERA, FOLDER, KINDS, RESOLUTIONS, STREAM, VIDEO, SourceSpec, list_cameras
+
+RESOLUTIONS = ((640, 480), (1280, 720), (1920, 1080))
 
 
 class _CameraFinder(QObject):

@@ -17,13 +17,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..atomicio import atomic_path
+from vpt_core.atomicio import atomic_path
 from ..augment import build_train_transform
 from ..autoselect import stratified_fold_ids
 from ..backbone import Backbone
 from ..dataset import LoadedImages, eval_batches
-from ..errors import ConfigError
-from ..metrics import balanced_accuracy
+from vpt_core.errors import ConfigError
+from vpt_core.metrics import balanced_accuracy
 from ..prototypes import class_mean_head, run_frozen
 from ..training import TrainConfig, _warmup_cosine
 from .config import FullFinetuneConfig

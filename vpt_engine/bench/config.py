@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Iterator
 
-from ..errors import ConfigError
+from vpt_core.errors import ConfigError
 from ..prompts import HeadInit, PromptDepth, PromptInit, parse_enum
 from ..training import TrainConfig
 

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..atomicio import atomic_write_json, atomic_write_text
+from vpt_core.atomicio import atomic_write_json, atomic_write_text
 from .config import AUTO, FIXED_INITS, Baseline
 
 METRICS = ("accuracy", "balanced_accuracy")

@@ -20,11 +20,11 @@ import numpy as np
 import torch
 
 from .. import __version__
-from ..atomicio import atomic_write_json
+from vpt_core.atomicio import atomic_write_json
 from ..backbone import Backbone
 from ..dataset import LoadedImages
 from ..events import Cancelled, EpochEnd, Finished, Notice, PhaseStarted
-from ..metrics import ClassificationReport, classification_report
+from vpt_core.metrics import ClassificationReport, classification_report
 from ..prompts import PromptConfig
 from ..training import labelled_batches, predict_logits, train
 from .baselines import (LinearProbeConfig, fit_linear_probe, frozen_features, full_finetune,

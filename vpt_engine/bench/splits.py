@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..dataset import LoadedImages
-from ..errors import DatasetError
+from vpt_core.errors import DatasetError
 
 
 @dataclass(frozen=True)

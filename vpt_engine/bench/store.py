@@ -20,8 +20,8 @@ import socket
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..atomicio import atomic_write_json
-from ..errors import ConfigError
+from vpt_core.atomicio import atomic_write_json
+from vpt_core.errors import ConfigError
 
 CELL_SUFFIX = ".json"
 CLAIM_SUFFIX = ".claim"

@@ -8,7 +8,9 @@ import platform
 import time
 from pathlib import Path
 
-from .common import add_backbone_options, add_weights_options, backbone_config_from_args, print_json, say
+from vpt_core.console import print_json, say
+
+from .common import add_backbone_options, add_weights_options, backbone_config_from_args
 
 
 def register(commands) -> None:
@@ -66,7 +68,7 @@ def _register_analyze(commands) -> None:
 
 def bench_config_from_args(args: argparse.Namespace):
     from ..bench.config import BenchConfig, parse_list
-    from ..errors import ConfigError
+    from vpt_core.errors import ConfigError
     from ..training import TrainConfig
 
     if args.seeds < 1 or args.first_seed < 0:
@@ -118,7 +120,7 @@ def run_bench(args: argparse.Namespace) -> int:
 
     from ..bench import BenchInterrupted, run_benchmark, write_report
     from ..bench.store import CellStore
-    from .common import ProgressBar
+    from vpt_core.console import ProgressBar
     from .engine_commands import load_dataset_with_progress
 
     if args.threads:

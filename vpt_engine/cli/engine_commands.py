@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from .common import (ProgressBar, add_backbone_options, add_weights_options, backbone_config_from_args,
-                     format_seconds, print_json, say)
+from vpt_core.console import ProgressBar, format_seconds, print_json, say
+
+from .common import add_backbone_options, add_weights_options, backbone_config_from_args
 
 INIT_CHOICES = ("auto", "random", "sample", "mean_pool", "max_pool", "kmeans")
 
@@ -77,7 +78,7 @@ def _register_predict(commands) -> None:
 def build_train_settings(args: argparse.Namespace):
     """PromptConfig, TrainConfig and optional AutoSelectConfig from command-line arguments."""
     from ..augment import AugmentConfig
-    from ..errors import ConfigError
+    from vpt_core.errors import ConfigError
     from ..prompts import PromptConfig
     from ..train_config import TrainConfig
 
@@ -176,7 +177,7 @@ def consume_training(backbone, data, prompt_config, train_config, bar: ProgressB
 def run_eval(args: argparse.Namespace) -> int:
     from ..dataset import load_images, scan_image_folder
     from ..inference import evaluate
-    from ..metrics import format_confusion
+    from vpt_core.metrics import format_confusion
     from ..taskpack import load_task
 
     task = load_task(args.task, weights=args.weights, device=args.device)

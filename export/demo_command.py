@@ -15,7 +15,8 @@ import statistics
 import time
 from pathlib import Path
 
-from .common import ProgressBar, add_weights_options, format_seconds, parse_model_args, print_json, say
+from vpt_core.console import ProgressBar, format_seconds, print_json, say
+from vpt_engine.cli.common import add_weights_options, parse_model_args
 
 MARKER = ".vpt-demo"
 
@@ -70,7 +71,7 @@ class _PhaseClock:
 
 
 def _prepare_output_folder(out: Path) -> Path:
-    from ..errors import ConfigError
+    from vpt_core.errors import ConfigError
 
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
         raise ConfigError(f"{out} exists and is not a demo folder; choose another with --out")
@@ -82,22 +83,22 @@ def _prepare_output_folder(out: Path) -> Path:
 
 
 def _backbone_config(args, out: Path):
-    from ..backbone import BackboneConfig
-    from ..demo_backbone import ensure_demo_backbone
+    from vpt_engine.backbone import BackboneConfig
+    from vpt_engine.demo_backbone import ensure_demo_backbone
 
     if args.backbone:
         return BackboneConfig(args.backbone, weights=args.weights, pretrained=args.pretrained,
                               random_init=args.random_init, model_kwargs=parse_model_args(args.model_arg)), \
             args.random_init
     if args.weights or args.pretrained:
-        from ..errors import ConfigError
+        from vpt_core.errors import ConfigError
 
         raise ConfigError("--weights/--pretrained need --backbone NAME to say which architecture they belong to")
     return ensure_demo_backbone(out / "backbone", seed=args.seed), True
 
 
 def _make_dataset(out: Path, args, bar: ProgressBar):
-    from ..synthetic import DEFECTS, TASK_LABELS, VARIANTS, generate_parts, write_heldout, write_task_folders
+    from vpt_engine.synthetic import DEFECTS, TASK_LABELS, VARIANTS, generate_parts, write_heldout, write_task_folders
 
     combos = len(DEFECTS) * len(VARIANTS)
     bar.line(f"drawing {combos * args.images_per_combination} training and {combos * 4} held-out parts")
@@ -107,10 +108,10 @@ def _make_dataset(out: Path, args, bar: ProgressBar):
 
 
 def _train_task(task: str, folder: Path, backbone_config, out: Path, args, bar: ProgressBar) -> Path:
-    from ..prompts import PromptConfig
-    from ..taskpack import save_task
-    from ..training import TrainConfig
-    from .engine_commands import consume_training, load_dataset_with_progress
+    from vpt_engine.prompts import PromptConfig
+    from vpt_engine.taskpack import save_task
+    from vpt_engine.training import TrainConfig
+    from vpt_engine.cli.engine_commands import consume_training, load_dataset_with_progress
 
     bar.line(f"task '{task}': training on {folder}")
     backbone, data = load_dataset_with_progress(str(folder), backbone_config, bar)
@@ -121,7 +122,7 @@ def _train_task(task: str, folder: Path, backbone_config, out: Path, args, bar: 
 
 
 def _export(task_paths: dict[str, Path], out: Path, bar: ProgressBar):
-    from export.bundle_builder import export_bundle
+    from .bundle_builder import export_bundle
 
     bar.line("exporting one bundle for both tasks (with the PyTorch / ONNX Runtime parity check)")
     return export_bundle(list(task_paths.values()), out / "bundle", parity_images=out / "heldout",
@@ -130,9 +131,9 @@ def _export(task_paths: dict[str, Path], out: Path, bar: ProgressBar):
 
 def _run_station(bundle_dir: Path, heldout) -> dict:
     """The station runtime, switching task for every held-out image."""
-    from export.runtime import Station
+    from .runtime import Station
 
-    from ..images import read_image_rgb
+    from vpt_core.images import read_image_rgb
 
     station = Station(bundle_dir)
     results = {task: {"correct": 0, "total": 0, "latency_ms": []} for task in station.task_names}

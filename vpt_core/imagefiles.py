@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Sequence, TypeVar
 
-from vpt_engine.images import is_image_file
+from .images import is_image_file
 
 from .errors import VptError
 

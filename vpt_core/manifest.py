@@ -22,8 +22,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from vpt_engine import __version__
-from vpt_engine.atomicio import atomic_write_json
+from . import __version__
+from .atomicio import atomic_write_json
 
 from .errors import BundleError
 
