@@ -109,7 +109,7 @@ def _session(ort, path, threads, feed):
 
 
 def _int8_model(work: Path, bundle_dir: Path) -> Path:
-    from export.quantize import _quantize
+    from export.runtime.quantize import _quantize
 
     path = work / "backbone.int8-cpu.onnx"
     return path if path.is_file() else _quantize(bundle_dir / "backbone.onnx", path)

@@ -1,10 +1,20 @@
 """Build deploy bundles from task packs, and add tasks to them later.
 
 ``export_bundle`` (needs torch) rebuilds the backbone the packs were trained
-on, exports it once with prompts and head as inputs, checks the graph, proves
-parity with PyTorch for every task, and only then moves the finished bundle
-into place (a failed export leaves nothing behind). ``add_task`` copies a
-compatible pack in and updates the manifest; ``backbone.onnx`` is not touched.
+on, exports it once with per-image prompts as inputs, checks the graph, proves
+parity with PyTorch for every task and for a batch mixing all of them, and only
+then installs the finished bundle: a new folder appears with one rename; an
+existing bundle (``overwrite``) is changed in place through its manifest, the
+one commit point of ``export.runtime.bundle_edit``, so a kill at any instant
+leaves the old bundle or the new one, never neither.
+
+A bundle has a fixed number of prompt slots (by default the most prompts any of
+its tasks has, and at least ``DEFAULT_PROMPT_SLOTS``); tasks with fewer prompts,
+or none, leave the rest masked. Tasks must share the backbone and the prompt
+depth (deep or shallow).
+
+``add_task`` is the station-side ``bundle_edit.add_task`` plus, on request, a
+PyTorch parity check.
 """
 
 from __future__ import annotations
@@ -17,17 +27,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from vpt_core.atomicio import atomic_write_bytes, atomic_write_text
-from vpt_core.errors import TaskPackError
+from vpt_core.atomicio import atomic_write_bytes
+from vpt_core.contract import BundleContract
+from vpt_core.errors import DiskWriteError, ExportError, IncompatibleTaskError, TaskPackError
+from vpt_core.manifest import (BACKBONE_NAME, MANIFEST_NAME, TASKS_DIR, make_shareable, new_manifest, sha256_file,
+                               task_entry, write_manifest)
 from vpt_core.packformat import PACK_SUFFIX, TaskPackData, read_task_pack
 
-from .bundle_scripts import build_engine_script, readme_text
-from vpt_core.contract import BundleContract
-from vpt_core.errors import BundleError, DiskWriteError, ExportError, IncompatibleTaskError
-from vpt_core.manifest import (BACKBONE_NAME, BUILD_SCRIPT_NAME, MANIFEST_NAME, README_NAME, TASKS_DIR, make_shareable,
-                       new_manifest, read_manifest, sha256_file, task_entry, write_manifest)
+from .runtime import bundle_edit
+from .runtime.bundle_edit import change_bundle, check_task_name, write_bundle_texts
 
 ProgressCallback = Callable[[str, float], None]
+DEFAULT_PROMPT_SLOTS = 10   # room for tasks added later with the default prompt count
 
 
 @dataclass
@@ -40,18 +51,38 @@ class ExportReport:
     parity_images: str = ""
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    mixed_parity: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"bundle": str(self.bundle_dir), "backbone_bytes": self.backbone_bytes,
-                "task_bytes": dict(self.task_bytes), "parity": dict(self.parity), "graph": dict(self.graph),
-                "parity_images": self.parity_images, "seconds": round(self.seconds, 2), "notes": list(self.notes)}
+                "task_bytes": dict(self.task_bytes), "parity": dict(self.parity), "mixed_parity": self.mixed_parity,
+                "graph": dict(self.graph), "parity_images": self.parity_images, "seconds": round(self.seconds, 2),
+                "notes": list(self.notes)}
+
+
+@dataclass(frozen=True)
+class ParitySettings:
+    enabled: bool = True
+    images: str | os.PathLike | Sequence[str] | None = None   # a folder or files; None: the tasks' own images
+    tolerance: float | None = None
+
+
+@dataclass
+class _ExportJob:
+    """Everything one export works with, built once and passed whole."""
+
+    packs: list[tuple[Path, TaskPackData]]
+    backbone: Any
+    contract: BundleContract
+    parity: ParitySettings
+    progress: ProgressCallback
 
 
 def export_bundle(task_paths: Sequence[str | os.PathLike], out_dir: str | os.PathLike, weights: str | None = None,
                   parity: bool = True, parity_images: str | os.PathLike | Sequence[str] | None = None,
                   on_progress: ProgressCallback | None = None, *, overwrite: bool = False,
-                  tolerance: float | None = None) -> ExportReport:
-    """Export ``task_paths`` into a new bundle at ``out_dir``; see the module docstring."""
+                  tolerance: float | None = None, prompt_slots: int | None = None) -> ExportReport:
+    """Export ``task_paths`` into a bundle at ``out_dir``; see the module docstring."""
     started = time.perf_counter()
     progress = on_progress or (lambda stage, fraction: None)
     out_dir = Path(out_dir)
@@ -63,13 +94,13 @@ def export_bundle(task_paths: Sequence[str | os.PathLike], out_dir: str | os.Pat
 
     backbone = load_backbone(backbone_config_for(packs[0][1], weights))
     for path, pack in packs:
-        pack.check_compatible(backbone.fingerprint, packs[0][1].prompt_shape, source=str(path))
-    contract = BundleContract.for_task(backbone.preprocess.input_size, packs[0][1].prompt_shape,
-                                       backbone.fingerprint.num_patches, backbone.fingerprint.num_prefix_tokens)
+        pack.check_compatible(backbone.fingerprint, source=str(path))
+    job = _ExportJob(packs, backbone, bundle_contract(backbone, packs, prompt_slots),
+                     ParitySettings(parity, parity_images, tolerance), progress)
     staging = _make_staging_dir(out_dir)
     try:
-        report = _build_into(staging, packs, backbone, contract, parity, parity_images, tolerance, progress)
-        _move_into_place(staging, out_dir)
+        report = _build_into(staging, job)
+        _install(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     report.bundle_dir = out_dir
@@ -78,59 +109,86 @@ def export_bundle(task_paths: Sequence[str | os.PathLike], out_dir: str | os.Pat
     return report
 
 
-def _build_into(root: Path, packs, backbone, contract, parity, parity_images, tolerance, progress) -> ExportReport:
+def bundle_contract(backbone, packs: Sequence[tuple[Path, TaskPackData]], prompt_slots: int | None) -> BundleContract:
+    most = max(pack.prompt_shape[1] for _, pack in packs)
+    if prompt_slots is None:
+        prompt_slots = max(most, DEFAULT_PROMPT_SLOTS)
+    elif not isinstance(prompt_slots, int) or isinstance(prompt_slots, bool) or prompt_slots < max(most, 1):
+        raise ExportError(f"--prompt-slots must be a whole number of at least {max(most, 1)} (the most prompts a "
+                          f"task here has), got {prompt_slots!r}")
+    fingerprint = backbone.fingerprint
+    return BundleContract.for_backbone(backbone.preprocess.input_size, packs[0][1].prompt_shape[0], prompt_slots,
+                                       fingerprint.embed_dim, fingerprint.num_patches, fingerprint.num_prefix_tokens)
+
+
+def _build_into(root: Path, job: _ExportJob) -> ExportReport:
     import torch
 
     from .onnx_export import EXPORT_OPSET, EXPORTER, export_backbone_onnx
 
-    progress("exporting backbone.onnx", 0.15)
-    graph = export_backbone_onnx(backbone.model, contract, root / BACKBONE_NAME)
-    results, image_source, notes = {}, "", []
-    if parity:
-        results, image_source, notes = _run_parity(root, packs, backbone, contract, parity_images, tolerance, progress)
+    job.progress("exporting backbone.onnx", 0.15)
+    graph = export_backbone_onnx(job.backbone.model, job.contract, root / BACKBONE_NAME)
+    results, mixed, image_source, notes = {}, None, "", []
+    if job.parity.enabled:
+        results, mixed, image_source, notes = _run_parity(root, job)
     else:
         notes.append("parity check skipped on request")
-    progress("writing bundle", 0.9)
+    job.progress("writing bundle", 0.9)
     backbone_entry = {"file": BACKBONE_NAME, "sha256": sha256_file(root / BACKBONE_NAME),
                       "size_bytes": (root / BACKBONE_NAME).stat().st_size, "opset": graph.opset,
-                      "fingerprint": backbone.fingerprint.to_dict(), "graph": graph.to_dict(),
+                      "fingerprint": job.backbone.fingerprint.to_dict(), "graph": graph.to_dict(),
                       "fp32_nodes": graph.fp32_node_names}
-    manifest = new_manifest(backbone=backbone_entry, contract=contract.to_dict(),
-                            preprocess=backbone.preprocess.to_dict(),
+    manifest = new_manifest(backbone=backbone_entry, contract=job.contract.to_dict(),
+                            preprocess=job.backbone.preprocess.to_dict(),
                             export_info={"exporter": EXPORTER, "opset": EXPORT_OPSET, "torch_version": torch.__version__,
-                                         "parity_images": image_source})
-    for path, pack in packs:
+                                         "parity_images": image_source, "mixed_task_parity": mixed})
+    for path, pack in job.packs:
         target = root / TASKS_DIR / f"{pack.name}{PACK_SUFFIX}"
         atomic_write_bytes(target, Path(path).read_bytes())
         manifest["tasks"].append(task_entry(pack.name, target, root, pack.classes, results.get(pack.name)))
-    _write_bundle_texts(root, manifest, contract)
+    write_bundle_texts(root, manifest)
     write_manifest(root, manifest)
     for path in root.rglob("*"):
         make_shareable(path)
     return ExportReport(bundle_dir=root, backbone_bytes=backbone_entry["size_bytes"],
                         task_bytes={entry["name"]: entry["size_bytes"] for entry in manifest["tasks"]},
-                        parity=results, graph=graph.to_dict(), parity_images=image_source, notes=notes)
+                        parity=results, graph=graph.to_dict(), parity_images=image_source, notes=notes,
+                        mixed_parity=mixed)
 
 
-def _run_parity(root, packs, backbone, contract, parity_images, tolerance, progress):
-    from vpt_engine.taskpack import load_task
-
-    from .parity import DEFAULT_TOLERANCE, collect_parity_images, compare_task, raise_on_failures
+def _run_parity(root: Path, job: _ExportJob):
+    from .parity import DEFAULT_TOLERANCE, collect_parity_images, compare_mixed, compare_task, raise_on_failures
     from .runtime.runners import OnnxRuntimeRunner
 
-    images = collect_parity_images(parity_images if parity_images is not None else _training_folder(packs))
-    runner = OnnxRuntimeRunner(root / BACKBONE_NAME, contract, ["CPUExecutionProvider"])
-    results = []
-    for index, (path, pack) in enumerate(packs):
-        progress(f"parity: {pack.name}", 0.3 + 0.6 * index / len(packs))
-        task = load_task(path, backbone=backbone)
-        results.append(compare_task(pack.name, task.model, pack, runner, images, tolerance or DEFAULT_TOLERANCE))
+    tolerance = job.parity.tolerance or DEFAULT_TOLERANCE
+    source = job.parity.images if job.parity.images is not None else _training_folder(job.packs)
+    images = collect_parity_images(source)
+    runner = OnnxRuntimeRunner(root / BACKBONE_NAME, job.contract, ["CPUExecutionProvider"])
+    tasks, results = [], []
+    for index, (path, pack) in enumerate(job.packs):
+        job.progress(f"parity: {pack.name}", 0.3 + 0.5 * index / len(job.packs))
+        tasks.append(_parity_task(path, pack, job.contract, backbone=job.backbone))
+        results.append(compare_task(tasks[-1], runner, job.contract, images, tolerance))
+    mixed = None
+    if len(tasks) > 1:
+        job.progress("parity: all tasks in one batch", 0.85)
+        mixed = compare_mixed(tasks, runner, job.contract, images, tolerance)
     runner.close()
-    raise_on_failures(results)
+    raise_on_failures(results + ([mixed] if mixed else []))
     notes = [f"skipped unreadable parity image: {reason}" for reason in images.skipped]
     if not images.real:
         notes.append("parity used synthetic images; pass parity_images (a folder of real images) to check on those")
-    return {r.task: r.to_dict() for r in results}, images.source, notes
+    return {r.task: r.to_dict() for r in results}, mixed.to_dict() if mixed else None, images.source, notes
+
+
+def _parity_task(path, pack, contract, backbone=None, weights=None):
+    from vpt_engine.taskpack import load_task
+
+    from .parity import ParityTask
+
+    task = load_task(path, backbone=backbone, weights=weights)
+    return ParityTask(pack.name, task.model, pack, contract.task_tensors(pack.prompts, pack.head_weight,
+                                                                          pack.head_bias, str(path)))
 
 
 def _training_folder(packs) -> str | None:
@@ -142,14 +200,6 @@ def _training_folder(packs) -> str | None:
     return None
 
 
-def _write_bundle_texts(root: Path, manifest: dict[str, Any], contract: BundleContract) -> None:
-    class_counts = [len(entry["classes"]) for entry in manifest["tasks"]]
-    script = root / BUILD_SCRIPT_NAME
-    atomic_write_text(script, build_engine_script(contract, manifest["backbone"]["fp32_nodes"], class_counts))
-    script.chmod(0o755)
-    atomic_write_text(root / README_NAME, readme_text(manifest))
-
-
 def _read_packs(task_paths: Sequence[str | os.PathLike]) -> list[tuple[Path, TaskPackData]]:
     if not task_paths:
         raise ExportError("no task packs given; pass at least one TASK.vptask")
@@ -157,22 +207,21 @@ def _read_packs(task_paths: Sequence[str | os.PathLike]) -> list[tuple[Path, Tas
     names: dict[str, Path] = {}
     first_path, first = packs[0]
     for path, pack in packs:
-        _check_task_name(pack.name, path)
+        try:
+            check_task_name(pack.name, str(path))
+        except Exception as error:
+            raise TaskPackError(str(error)) from error
         if pack.name in names:
             raise ExportError(f"two packs are named {pack.name!r} ({names[pack.name]} and {path}); "
                               "task names must be unique in a bundle")
         names[pack.name] = path
         problems = first.backbone.differences(pack.backbone)
-        if pack.prompt_shape != first.prompt_shape:
-            problems.append(f"prompt shape {list(pack.prompt_shape)} vs {list(first.prompt_shape)}")
+        if pack.prompt_shape[0] != first.prompt_shape[0]:
+            problems.append(f"prompt layers {pack.prompt_shape[0]} vs {first.prompt_shape[0]} (deep and shallow "
+                            "tasks need separate bundles)")
         if problems:
             raise IncompatibleTaskError(f"{path} cannot share a bundle with {first_path}: " + "; ".join(problems))
     return packs
-
-
-def _check_task_name(name: str, path: Path) -> None:
-    if not name or name.startswith(".") or any(ch in name for ch in '/\\:*?"<>|') or name != name.strip():
-        raise TaskPackError(f"{path}: task name {name!r} cannot be used as a file name in the bundle")
 
 
 def _check_destination(out_dir: Path, overwrite: bool) -> None:
@@ -187,7 +236,7 @@ def _check_destination(out_dir: Path, overwrite: bool) -> None:
 
 
 def _make_staging_dir(out_dir: Path) -> Path:
-    """A hidden sibling of ``out_dir`` (same file system, so the final move is a rename)."""
+    """A hidden sibling of ``out_dir`` (same file system, so moving files in is a rename)."""
     parent = out_dir.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -198,20 +247,30 @@ def _make_staging_dir(out_dir: Path) -> Path:
     return staging
 
 
-def _move_into_place(staging: Path, out_dir: Path) -> None:
-    """Swap the finished bundle in with renames, so the folder is never half written."""
-    old = None
-    try:
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-            os.replace(out_dir, old)
-        os.replace(staging, out_dir)
-    except OSError as error:
-        if old is not None and not out_dir.exists():
-            os.replace(old, out_dir)
-        raise DiskWriteError(f"cannot move the bundle into {out_dir}: {error.strerror or error}") from error
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def _install(staging: Path, out_dir: Path) -> None:
+    """A new folder: one rename. An existing bundle: files moved in under unused names, then one manifest commit."""
+    if not (out_dir / MANIFEST_NAME).is_file():
+        try:
+            if out_dir.is_dir():
+                out_dir.rmdir()       # empty (checked before the export)
+            os.replace(staging, out_dir)
+        except OSError as error:
+            raise DiskWriteError(f"cannot move the bundle into {out_dir}: {error.strerror or error}") from error
+        return
+    from vpt_core.manifest import read_manifest
+
+    manifest = read_manifest(staging)
+    with change_bundle(out_dir) as change:
+        backbone = manifest["backbone"]
+        backbone["file"] = _moved(change, staging, backbone["file"])
+        for entry in manifest["tasks"]:
+            entry["file"] = _moved(change, staging, entry["file"])
+        change.manifest.clear()
+        change.manifest.update(manifest)
+
+
+def _moved(change: bundle_edit.BundleChange, staging: Path, relative: str) -> str:
+    return change.adopt(staging / relative, relative).relative_to(change.root).as_posix()
 
 
 # -- adding a task ------------------------------------------------------------------------
@@ -219,67 +278,25 @@ def add_task(bundle_dir: str | os.PathLike, pack_path: str | os.PathLike, *, rep
              parity: bool = False, weights: str | None = None,
              parity_images: str | os.PathLike | Sequence[str] | None = None,
              tolerance: float | None = None) -> dict[str, Any]:
-    """Copy a compatible pack into the bundle and list it in the manifest; returns its manifest entry.
-
-    Refuses a pack for another backbone or prompt shape. Always checks the
-    pack runs through the bundle's ONNX model (ONNX Runtime, finite logits);
-    ``parity=True`` also compares with PyTorch (needs torch and the weights).
-    """
-    root = Path(bundle_dir)
-    manifest = read_manifest(root)
-    contract = BundleContract.from_dict(manifest["contract"])
-    pack = read_task_pack(pack_path)
-    _check_task_name(pack.name, Path(pack_path))
-    from vpt_core.packformat import BackboneFingerprint
-
-    pack.check_compatible(BackboneFingerprint.from_dict(manifest["backbone"]["fingerprint"]),
-                          contract.prompt_shape, source=str(pack_path))
-    existing = [entry for entry in manifest["tasks"] if entry["name"] == pack.name]
-    if existing and not replace:
-        raise BundleError(f"the bundle already has a task {pack.name!r}; pass --replace to update it")
-    if sha256_file(root / BACKBONE_NAME) != manifest["backbone"]["sha256"]:
-        raise BundleError(f"{root / BACKBONE_NAME}: sha256 differs from the manifest; export the bundle again")
-    _smoke_test(root, contract, pack, pack_path)
-    parity_result = _add_task_parity(root, contract, manifest, pack, pack_path, weights, parity_images,
-                                     tolerance) if parity else None
-    target = root / TASKS_DIR / f"{pack.name}{PACK_SUFFIX}"
-    atomic_write_bytes(target, Path(pack_path).read_bytes())
-    entry = task_entry(pack.name, target, root, pack.classes, parity_result)
-    manifest["tasks"] = [e for e in manifest["tasks"] if e["name"] != pack.name] + [entry]
-    atomic_write_text(root / README_NAME, readme_text(manifest))
-    write_manifest(root, manifest)
-    for path in (target, root / README_NAME, root / MANIFEST_NAME):
-        make_shareable(path)
-    return entry
+    """Add a task pack to a bundle (see ``bundle_edit.add_task``); ``parity=True`` also compares with PyTorch."""
+    check = _parity_check(pack_path, weights, ParitySettings(True, parity_images, tolerance)) if parity else None
+    return bundle_edit.add_task(bundle_dir, pack_path, replace=replace, parity=check)
 
 
-def _smoke_test(root: Path, contract: BundleContract, pack: TaskPackData, source) -> None:
-    """The pack's tensors must go through the bundle's graph and give finite logits of the right shape."""
-    import numpy as np
+def _parity_check(pack_path, weights, settings: ParitySettings):
+    def check(pack: TaskPackData, change: bundle_edit.BundleChange) -> dict[str, Any]:
+        from .parity import DEFAULT_TOLERANCE, collect_parity_images, compare_task, raise_on_failures
+        from .runtime.runners import OnnxRuntimeRunner
 
-    from vpt_core.contract import IMAGE_INPUT, task_feed
-    from .runtime.runners import OnnxRuntimeRunner
+        task = _parity_task(pack_path, pack, change.contract, weights=weights)
+        runner = OnnxRuntimeRunner(change.root / change.manifest["backbone"]["file"], change.contract,
+                                   ["CPUExecutionProvider"])
+        try:
+            result = compare_task(task, runner, change.contract, collect_parity_images(settings.images),
+                                  settings.tolerance or DEFAULT_TOLERANCE)
+        finally:
+            runner.close()
+        raise_on_failures([result])
+        return result.to_dict()
 
-    runner = OnnxRuntimeRunner(root / BACKBONE_NAME, contract, ["CPUExecutionProvider"])
-    images = np.zeros((1, *contract.image_shape), dtype=np.float32)
-    logits = runner.infer({IMAGE_INPUT: images, **task_feed(pack.prompts, pack.head_weight, pack.head_bias)})["logits"]
-    runner.close()
-    if logits.shape != (1, pack.num_classes) or not np.all(np.isfinite(logits)):
-        raise BundleError(f"{source}: the bundle's model gives unusable logits for this pack ({logits.shape})")
-
-
-def _add_task_parity(root, contract, manifest, pack, pack_path, weights, parity_images, tolerance):
-    from vpt_engine.taskpack import load_task
-
-    from .parity import DEFAULT_TOLERANCE, collect_parity_images, compare_task, raise_on_failures
-    from .runtime.runners import OnnxRuntimeRunner
-
-    task = load_task(pack_path, weights=weights)
-    if task.backbone.fingerprint.weights_sha256 != manifest["backbone"]["fingerprint"]["weights_sha256"]:
-        raise IncompatibleTaskError(f"{pack_path}: the weights found for it differ from the bundle's backbone")
-    runner = OnnxRuntimeRunner(root / BACKBONE_NAME, contract, ["CPUExecutionProvider"])
-    result = compare_task(pack.name, task.model, pack, runner, collect_parity_images(parity_images),
-                          tolerance or DEFAULT_TOLERANCE)
-    runner.close()
-    raise_on_failures([result])
-    return result.to_dict()
+    return check

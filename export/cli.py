@@ -29,6 +29,9 @@ def _register_export(commands) -> None:
     parser.add_argument("--no-parity", action="store_true", help="skip the PyTorch/ONNX Runtime parity check")
     parser.add_argument("--tolerance", type=float, default=None, help="largest logit difference allowed (1e-4)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing bundle in BUNDLE_DIR")
+    parser.add_argument("--prompt-slots", type=int, default=None, metavar="N",
+                        help="prompt slots of the bundle: tasks added later may have up to N prompts (default: the "
+                             "most any task here has, at least 10)")
     parser.add_argument("--json", action="store_true", help="print the export report as JSON")
     parser.set_defaults(handler=run_export)
 
@@ -79,6 +82,7 @@ def run_export(args: argparse.Namespace) -> int:
     try:
         report = export_bundle(args.tasks, args.out, weights=args.weights, parity=not args.no_parity,
                                parity_images=args.parity_images, overwrite=args.overwrite, tolerance=args.tolerance,
+                               prompt_slots=args.prompt_slots,
                                on_progress=lambda stage, fraction: bar.update(fraction, stage))
     finally:
         bar.close()
@@ -133,7 +137,7 @@ def run_bundle_info(args: argparse.Namespace) -> int:
 
 
 def run_quantize_cpu(args: argparse.Namespace) -> int:
-    from .quantize import quantize_cpu
+    from .runtime.quantize import quantize_cpu
 
     bar = ProgressBar(quiet=args.json)
     try:

@@ -1,13 +1,14 @@
-"""Export the frozen backbone to ONNX with the task's prompts and head as inputs (needs torch).
+"""Export the frozen backbone to ONNX with per-image prompts as inputs (needs torch).
 
-The exported computation is :func:`vpt_engine.prompted_vit.prompted_features`
-itself -- the function training and evaluation run -- plus the linear head.
+The exported computation is :func:`vpt_engine.prompted_vit.bundle_features`,
+built from the same functions training and evaluation run; the contract it
+implements is declared in :mod:`vpt_core.contract` (heads are applied outside).
 
 Exporter: ``torch.onnx.export(..., dynamo=True)`` at opset 18. Compared with the
 TorchScript exporter on this graph it gives a clean, TensorRT-friendly model:
 one ``LayerNormalization`` per norm, no ``Constant``/``Identity``/``Where``
-scaffolding around the prompt splicing, a static feature width, and symbolic
-``batch``/``classes`` axes from ``dynamic_shapes`` (the TorchScript exporter
+scaffolding around the prompt splicing, a static feature width, and a symbolic
+``batch`` axis from ``dynamic_shapes`` (the TorchScript exporter
 traced the prompt-layer test into constants with TracerWarnings and left the
 feature width symbolic). It is slower to run (seconds, not milliseconds), which
 does not matter for a one-off export.
@@ -22,11 +23,10 @@ import warnings
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from vpt_core.atomicio import atomic_path
-from vpt_engine.prompted_vit import prompted_features
+from vpt_engine.prompted_vit import bundle_features
 
 from vpt_core.contract import DYNAMIC_DIMS, BundleContract
 from vpt_core.errors import ExportError
@@ -38,7 +38,7 @@ _MAX_PROTOBUF = 2 * 1024 ** 3
 
 
 class PromptedBackboneGraph(nn.Module):
-    """``(images, prompts, head_weight, head_bias) -> (logits, features)`` around a frozen ViT.
+    """``(images, prompts, prompt_mask) -> features`` around a frozen ViT.
 
     The argument names are the contract's input names: ``dynamic_shapes`` is keyed by them.
     """
@@ -47,16 +47,18 @@ class PromptedBackboneGraph(nn.Module):
         super().__init__()
         self.vit = vit
 
-    def forward(self, images, prompts, head_weight, head_bias):
-        features = prompted_features(self.vit, images, prompts)
-        return F.linear(features, head_weight, head_bias), features
+    def forward(self, images, prompts, prompt_mask):
+        return bundle_features(self.vit, images, prompts, prompt_mask)
 
 
-def example_inputs(contract: BundleContract, batch: int = 2, classes: int = 3) -> tuple[torch.Tensor, ...]:
-    # Sizes above 1 (and distinct) so torch.export does not specialise the dynamic axes.
+def example_inputs(contract: BundleContract, batch: int = 2) -> tuple[torch.Tensor, ...]:
+    # A batch above 1 so torch.export does not specialise the dynamic axis; one unused slot per image.
     generator = torch.Generator().manual_seed(0)
-    return tuple(torch.randn(contract.concrete_shape(spec.name, batch=batch, classes=classes), generator=generator)
-                 for spec in contract.inputs)
+    images = torch.randn(contract.concrete_shape("images", batch=batch), generator=generator)
+    prompts = torch.randn(contract.concrete_shape("prompts", batch=batch), generator=generator)
+    mask = torch.ones(contract.concrete_shape("prompt_mask", batch=batch))
+    mask[:, -1] = 0.0
+    return images, prompts, mask
 
 
 def dynamic_shapes(contract: BundleContract) -> dict[str, dict[int, object] | None]:
@@ -96,7 +98,7 @@ def _run_exporter(module: nn.Module, contract: BundleContract, path: Path, opset
     chatter = io.StringIO()
     try:
         with torch.no_grad(), contextlib.redirect_stdout(chatter), warnings.catch_warnings():
-            # Both head tensors share the "classes" axis; the exporter says so once per export.
+            # All inputs share the "batch" axis; the exporter says so once per export.
             warnings.filterwarnings("ignore", message=".*shares the same shape constraints.*")
             torch.onnx.export(module, example_inputs(contract), str(path), dynamo=True, opset_version=opset,
                               input_names=contract.input_names, output_names=contract.output_names,

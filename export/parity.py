@@ -1,8 +1,11 @@
-"""PyTorch versus ONNX Runtime, task by task, on a batch of images (needs torch).
+"""PyTorch versus ONNX Runtime, task by task and with tasks mixed in one batch (needs torch).
 
 Export is only trusted once the exported graph, fed each task's own prompts
-and head through ONNX Runtime, gives the logits PyTorch gives (within 1e-4 in
-fp32) and the same top-1 class on every image.
+through ONNX Runtime (padded to the bundle's prompt slots, unused slots
+masked) and followed by the task's head, gives the logits PyTorch gives
+(within 1e-4 in fp32) and the same top-1 class on every image; and once a
+batch mixing every task of the bundle gives, image by image, what each image
+gives alone with its own task.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import torch
 from vpt_core.errors import ImageReadError
 from vpt_core.images import read_image_rgb
 
-from vpt_core.contract import IMAGE_INPUT, task_feed
+from vpt_core.contract import FEATURES_OUTPUT, BundleContract
 from vpt_core.errors import ExportError, ParityError
 from vpt_core.imagefiles import list_images, spread
 
@@ -83,23 +86,60 @@ def _synthetic_parts(limit: int) -> list[np.ndarray]:
     return [np.ascontiguousarray(sample.image[:, :, ::-1]) for sample in generate_parts(limit, seed=0, size=(240, 320))]
 
 
-def compare_task(name: str, model: torch.nn.Module, pack, runner, images: ParityImages,
+@dataclass
+class ParityTask:
+    """What parity needs of one task: its name, PyTorch model, pack and tensors prepared for the bundle."""
+
+    name: str
+    model: torch.nn.Module
+    pack: Any
+    tensors: Any   # vpt_core.contract.TaskTensors
+
+    def batch(self, images: ParityImages) -> np.ndarray:
+        spec = self.pack.preprocess_spec
+        return np.stack([spec(image) for image in images.images]).astype(np.float32)
+
+    def reference(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """PyTorch logits and head features (as wide as the task's head) of the unpadded, unmasked model."""
+        self.model.eval()
+        with torch.no_grad():
+            features = self.model.features(torch.from_numpy(batch))
+            return self.model.head(features).numpy(), features.numpy()
+
+
+def compare_task(task: ParityTask, runner, contract: BundleContract, images: ParityImages,
                  tolerance: float = DEFAULT_TOLERANCE) -> ParityResult:
-    """One task: the PyTorch model of the pack against ``runner`` fed the pack's tensors."""
-    spec = pack.preprocess_spec
-    batch = np.stack([spec(image) for image in images.images]).astype(np.float32)
-    model.eval()
-    with torch.no_grad():
-        features = model.features(torch.from_numpy(batch))
-        logits = model.head(features)
-    outputs = runner.infer({IMAGE_INPUT: batch, **task_feed(pack.prompts, pack.head_weight, pack.head_bias)})
-    reference_logits, reference_features = logits.numpy(), features.numpy()
+    """One task: its PyTorch model against ``runner`` fed the task's prepared tensors."""
+    batch = task.batch(images)
+    reference_logits, reference_features = task.reference(batch)
+    features = runner.infer(contract.feed(batch, task.tensors))[FEATURES_OUTPUT]
+    logits = task.tensors.logits(features)
     return ParityResult(
-        task=name, images=len(batch),
-        max_logit_diff=float(np.max(np.abs(outputs["logits"] - reference_logits))),
-        max_feature_diff=float(np.max(np.abs(outputs["features"] - reference_features))),
-        top1_matches=int(np.sum(outputs["logits"].argmax(axis=1) == reference_logits.argmax(axis=1))),
+        task=task.name, images=len(batch),
+        max_logit_diff=float(np.max(np.abs(logits - reference_logits))),
+        max_feature_diff=float(np.max(np.abs(features[:, :reference_features.shape[1]] - reference_features))),
+        top1_matches=int(np.sum(logits.argmax(axis=1) == reference_logits.argmax(axis=1))),
         tolerance=tolerance, image_source=images.source)
+
+
+def compare_mixed(tasks: Sequence[ParityTask], runner, contract: BundleContract, images: ParityImages,
+                  tolerance: float = DEFAULT_TOLERANCE) -> ParityResult:
+    """Every task in one batch (image i with task i mod T) against each image run alone with its task."""
+    chosen = [tasks[index % len(tasks)] for index in range(len(images.images))]
+    one_image = [ParityImages([image], images.source, images.real) for image in images.images]
+    batch = np.concatenate([task.batch(single) for task, single in zip(chosen, one_image)])
+    mixed = runner.infer(contract.feed(batch, [task.tensors for task in chosen]))[FEATURES_OUTPUT]
+    logit_diff = feature_diff = 0.0
+    matches = 0
+    for row, (task, image) in enumerate(zip(chosen, batch)):
+        alone = runner.infer(contract.feed(image[None], task.tensors))[FEATURES_OUTPUT]
+        mixed_logits, alone_logits = task.tensors.logits(mixed[row:row + 1]), task.tensors.logits(alone)
+        logit_diff = max(logit_diff, float(np.max(np.abs(mixed_logits - alone_logits))))
+        feature_diff = max(feature_diff, float(np.max(np.abs(mixed[row] - alone[0]))))
+        matches += int(mixed_logits.argmax() == alone_logits.argmax())
+    return ParityResult(task="+".join(task.name for task in tasks), images=len(batch), max_logit_diff=logit_diff,
+                        max_feature_diff=feature_diff, top1_matches=matches, tolerance=tolerance,
+                        image_source=images.source)
 
 
 def raise_on_failures(results: Sequence[ParityResult]) -> None:

@@ -41,7 +41,7 @@ def test_bundle_holds_backbone_tasks_manifest_script_and_readme(shared):
         assert path.read_bytes() == shared["packs"][task["name"]].read_bytes()
         assert task["sha256"] == sha256_file(path) and task["size_bytes"] == shared["report"]["task_bytes"][task["name"]]
         assert task["parity"]["passed"]
-    assert manifest["contract"]["prompt_layers"] == 2 and manifest["contract"]["num_prompts"] == 4
+    assert manifest["contract"]["prompt_layers"] == 2 and manifest["contract"]["prompt_slots"] == 4
     readme = (root / "README.txt").read_text()
     assert "surface" in readme and "variant" in readme and "What was run where" in readme
     assert os.access(root / "build_engine.sh", os.X_OK)
@@ -82,14 +82,16 @@ def test_failed_parity_leaves_no_bundle_behind(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["t.vptask"]
 
 
-def test_packs_for_different_backbones_or_prompt_shapes_cannot_share_a_bundle(tmp_path):
+def test_packs_for_different_backbones_or_prompt_depths_cannot_share_a_bundle(tmp_path):
     first = make_pack(tmp_path / "a.vptask", "a", 2)
     other_weights = make_pack(tmp_path / "b.vptask", "b", 2, fingerprint_overrides={"weights_sha256": "f" * 64})
-    other_shape = make_pack(tmp_path / "c.vptask", "c", 2, num_prompts=6)
+    shallow = make_pack(tmp_path / "c.vptask", "c", 2, layers=1)
     with pytest.raises(IncompatibleTaskError, match="b.vptask cannot share a bundle.*weights differ"):
         export_bundle([first, other_weights], tmp_path / "out")
-    with pytest.raises(IncompatibleTaskError, match="c.vptask.*prompt shape \\[2, 6, 48\\]"):
-        export_bundle([first, other_shape], tmp_path / "out")
+    with pytest.raises(IncompatibleTaskError, match="c.vptask.*prompt layers 1 vs 2 \\(deep and shallow"):
+        export_bundle([first, shallow], tmp_path / "out")
+    with pytest.raises(ExportError, match="--prompt-slots must be a whole number of at least 4"):
+        export_bundle([first], tmp_path / "out", prompt_slots=3)
     with pytest.raises(ExportError, match="two packs are named 'a'"):
         export_bundle([first, first], tmp_path / "out")
 
@@ -130,7 +132,7 @@ def test_add_task_refuses_other_backbones_prompt_shapes_and_duplicates(bundle_co
     with pytest.raises(IncompatibleTaskError, match="other.vptask was made for.*weights differ"):
         add_task(bundle_copy, other)
     shape = make_pack(tmp_path / "shape.vptask", "shape", 2, num_prompts=8)
-    with pytest.raises(IncompatibleTaskError, match="prompt shape \\[2, 8, 48\\] vs \\[2, 4, 48\\]"):
+    with pytest.raises(BundleError, match="8 prompts, but this bundle has 4 prompt slots.*--prompt-slots 8"):
         add_task(bundle_copy, shape)
     again = make_pack(tmp_path / "surface.vptask", "surface", 2, seed=3)
     with pytest.raises(BundleError, match="already has a task 'surface'; pass --replace"):
@@ -138,7 +140,7 @@ def test_add_task_refuses_other_backbones_prompt_shapes_and_duplicates(bundle_co
     assert sha256_file(bundle_copy / "manifest.json") == before
     assert main(["bundle", "add-task", str(bundle_copy), str(shape)]) == 2
     error = capsys.readouterr().err.strip()
-    assert error.count("\n") == 0 and error.startswith("vpt bundle: error:") and "prompt shape" in error
+    assert error.count("\n") == 0 and error.startswith("vpt bundle: error:") and "prompt slots" in error
     add_task(bundle_copy, again, replace=True)
     assert Bundle.open(bundle_copy).task("surface").classes == ["surface_0", "surface_1"]
 
@@ -170,9 +172,9 @@ def test_build_engine_script_runs_trtexec_with_contract_shapes(bundle_copy, tmp_
     args = (tmp_path / "args.txt").read_text().split("\n")
     manifest = json.loads((bundle_copy / "manifest.json").read_text())
     assert "--onnx=backbone.onnx" in args and "--fp16" in args and "--precisionConstraints=obey" in args
-    assert "--minShapes=images:1x3x32x32,prompts:2x4x48,head_weight:2x48,head_bias:2" in args
-    assert "--optShapes=images:1x3x32x32,prompts:2x4x48,head_weight:4x48,head_bias:4" in args
-    assert "--maxShapes=images:8x3x32x32,prompts:2x4x48,head_weight:64x48,head_bias:64" in args
+    assert "--minShapes=images:1x3x32x32,prompts:1x2x4x48,prompt_mask:1x4" in args
+    assert "--optShapes=images:1x3x32x32,prompts:1x2x4x48,prompt_mask:1x4" in args
+    assert "--maxShapes=images:8x3x32x32,prompts:8x2x4x48,prompt_mask:8x4" in args
     layers = next(a for a in args if a.startswith("--layerPrecisions=")).split("=", 1)[1].split(",")
     assert layers == [f"{name}:fp32" for name in manifest["backbone"]["fp32_nodes"]]
     assert "--timingCacheFile=engines/timing.cache" in args
@@ -187,7 +189,7 @@ def test_build_engine_script_runs_trtexec_with_contract_shapes(bundle_copy, tmp_
 
 
 def test_int8_cpu_model_is_written_only_when_top1_agrees(bundle_copy, tmp_path):
-    from export.quantize import quantize_cpu
+    from export.runtime.quantize import quantize_cpu
 
     images = tmp_path / "task_images"
     write_mixed_images(images, count_per_kind=5, seed=4)
@@ -207,7 +209,7 @@ def test_int8_cpu_model_is_written_only_when_top1_agrees(bundle_copy, tmp_path):
 
 
 def test_int8_check_needs_enough_images(bundle_copy, tmp_path):
-    from export.quantize import quantize_cpu
+    from export.runtime.quantize import quantize_cpu
 
     images = tmp_path / "few"
     write_mixed_images(images, count_per_kind=1)

@@ -10,7 +10,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from vpt_core.contract import BundleContract, task_feed
+from vpt_core.contract import BundleContract
 from vpt_core.errors import ParityError, UnsupportedGraphError
 from export.onnx_checks import (FP32_SENSITIVE_OPS, TENSORRT_ONNX_OPS, check_backbone_model, check_io,
                                 check_tensorrt_operators, unsupported_operators)
@@ -46,17 +46,15 @@ def test_graph_passes_every_check_and_uses_only_tensorrt_operators(bundle, model
     assert "Identity" not in report.op_counts and "Where" not in report.op_counts
 
 
-def test_graph_io_is_the_contract_with_symbolic_batch_and_classes(model, contract):
+def test_graph_io_is_the_contract_with_a_symbolic_batch(model, contract):
     def dims(value):
         return [d.dim_param or d.dim_value for d in value.type.tensor_type.shape.dim]
 
     inputs = {value.name: dims(value) for value in model.graph.input}
     outputs = {value.name: dims(value) for value in model.graph.output}
     assert list(inputs) == contract.input_names and list(outputs) == contract.output_names
-    assert inputs["images"] == ["batch", 3, 32, 32]
-    assert inputs["prompts"] == [2, 4, 48]
-    assert inputs["head_weight"] == ["classes", 48] and inputs["head_bias"] == ["classes"]
-    assert outputs == {"logits": ["batch", "classes"], "features": ["batch", 48]}
+    assert inputs == {"images": ["batch", 3, 32, 32], "prompts": ["batch", 2, 4, 48], "prompt_mask": ["batch", 4]}
+    assert outputs == {"features": ["batch", 96]}
 
 
 def test_nodes_are_named_uniquely_and_fp32_names_are_the_real_nodes(bundle, model):
@@ -67,34 +65,58 @@ def test_nodes_are_named_uniquely_and_fp32_names_are_the_real_nodes(bundle, mode
     expected = [node.name for node in model.graph.node if node.op_type in FP32_SENSITIVE_OPS]
     assert manifest_names == expected
     counts = collections.Counter(node.op_type for node in model.graph.node if node.name in manifest_names)
-    assert counts == {"LayerNormalization": 5, "Softmax": 2}
+    assert counts == {"LayerNormalization": 5, "Softmax": 2, "ReduceMean": 1}   # ReduceMean: the patch mean
 
 
-@pytest.mark.parametrize("batch, classes", [(1, 2), (5, 9)])
-def test_batch_and_class_count_are_dynamic_and_match_pytorch(bundle, contract, tiny_backbone, batch, classes):
+@pytest.mark.parametrize("batch", [1, 5])
+def test_batch_is_dynamic_and_per_image_prompts_match_pytorch(bundle, contract, tiny_backbone, batch):
     import torch
-    import torch.nn.functional as F
 
-    from vpt_engine.prompted_vit import prompted_features
+    from vpt_engine.prompted_vit import bundle_features
 
     rng = np.random.default_rng(batch)
     images = rng.normal(size=(batch, 3, 32, 32)).astype(np.float32)
-    prompts = rng.normal(0, 0.2, contract.prompt_shape).astype(np.float32)
-    weight, bias = rng.normal(size=(classes, 48)).astype(np.float32), rng.normal(size=classes).astype(np.float32)
+    prompts = rng.normal(0, 0.2, (batch, *contract.prompt_shape)).astype(np.float32)
+    mask = (rng.random((batch, contract.prompt_slots)) < 0.6).astype(np.float32)
     runner = OnnxRuntimeRunner(bundle["bundle"] / "backbone.onnx", contract, ["CPUExecutionProvider"])
-    outputs = runner.infer({"images": images, **task_feed(prompts, weight, bias)})
+    features = runner.infer({"images": images, "prompts": prompts, "prompt_mask": mask})["features"]
     with torch.no_grad():
-        features = prompted_features(tiny_backbone.model, torch.from_numpy(images), torch.from_numpy(prompts))
-        logits = F.linear(features, torch.from_numpy(weight), torch.from_numpy(bias))
-    assert outputs["logits"].shape == (batch, classes) and outputs["features"].shape == (batch, 48)
-    np.testing.assert_allclose(outputs["logits"], logits.numpy(), atol=1e-4)
-    np.testing.assert_allclose(outputs["features"], features.numpy(), atol=1e-4)
+        reference = bundle_features(tiny_backbone.model, *(torch.from_numpy(a) for a in (images, prompts, mask)))
+    assert features.shape == (batch, 96)
+    np.testing.assert_allclose(features, reference.numpy(), atol=1e-4)
+
+
+def test_a_masked_prompt_slot_is_exactly_as_if_the_token_were_not_there(bundle, contract, tiny_backbone):
+    """Masked slots get zero attention: the graph with two of four slots masked equals PyTorch with two prompts."""
+    import torch
+
+    from vpt_engine.prompted_vit import pooled_and_patch_mean, prompted_tokens
+
+    rng = np.random.default_rng(7)
+    images = rng.normal(size=(3, 3, 32, 32)).astype(np.float32)
+    two = rng.normal(0, 0.5, (contract.prompt_layers, 2, 48)).astype(np.float32)
+    tensors = contract.task_tensors(two, np.eye(3, 48), np.zeros(3))
+    junk = np.array(tensors.prompts)
+    junk[:, 2:] = 50.0       # whatever sits in a masked slot must not matter
+    runner = OnnxRuntimeRunner(bundle["bundle"] / "backbone.onnx", contract, ["CPUExecutionProvider"])
+    feed = contract.feed(images, tensors)
+    feed["prompts"] = np.ascontiguousarray(np.broadcast_to(junk, feed["prompts"].shape))
+    features = runner.infer(feed)["features"]
+    with torch.no_grad():
+        tokens = prompted_tokens(tiny_backbone.model, torch.from_numpy(images), torch.from_numpy(two))
+        reference = pooled_and_patch_mean(tiny_backbone.model, tokens)
+        no_prompts = pooled_and_patch_mean(tiny_backbone.model, prompted_tokens(
+            tiny_backbone.model, torch.from_numpy(images), torch.zeros(contract.prompt_layers, 0, 48)))
+    np.testing.assert_allclose(features, reference.numpy(), atol=1e-4)
+    all_masked = contract.feed(images, contract.task_tensors(np.zeros((contract.prompt_layers, 0, 48)),
+                                                             np.eye(3, 48), np.zeros(3)))
+    np.testing.assert_allclose(runner.infer(all_masked)["features"], no_prompts.numpy(), atol=1e-4)
 
 
 def test_parity_catches_a_changed_graph_and_names_the_task(bundle, contract, tiny_backbone, tmp_path):
     from vpt_engine.taskpack import load_task
 
-    from export.parity import collect_parity_images, compare_task, raise_on_failures
+    from export.parity import ParityTask, collect_parity_images, compare_task, raise_on_failures
 
     tampered = onnx.load(str(bundle["bundle"] / "backbone.onnx"))
     weight = max(tampered.graph.initializer, key=lambda t: np.prod(t.dims))
@@ -102,9 +124,12 @@ def test_parity_catches_a_changed_graph_and_names_the_task(bundle, contract, tin
     weight.CopyFrom(onnx.numpy_helper.from_array(values.astype(np.float32), weight.name))
     onnx.save(tampered, str(tmp_path / "tampered.onnx"))
     runner = OnnxRuntimeRunner(tmp_path / "tampered.onnx", contract, ["CPUExecutionProvider"])
-    task = load_task(bundle["packs"]["surface"], backbone=tiny_backbone)
+    loaded = load_task(bundle["packs"]["surface"], backbone=tiny_backbone)
+    pack = loaded.pack
+    task = ParityTask("surface", loaded.model, pack,
+                      contract.task_tensors(pack.prompts, pack.head_weight, pack.head_bias))
     images = collect_parity_images(bundle["images"])
-    result = compare_task("surface", task.model, task.pack, runner, images)
+    result = compare_task(task, runner, contract, images)
     assert not result.passed and result.max_logit_diff > 1e-4 and images.real
     with pytest.raises(ParityError, match="task 'surface': logits differ by up to") as caught:
         raise_on_failures([result])
@@ -118,6 +143,14 @@ def test_parity_of_the_exported_bundle_was_within_tolerance_on_real_images(bundl
         assert parity["passed"] and parity["max_logit_diff"] <= 1e-4
         assert parity["top1_matches"] == parity["images"] == 10
     assert report["parity_images"] == str(bundle["images"])
+
+
+def test_a_batch_mixing_both_tasks_matched_each_image_alone(bundle):
+    import json
+
+    mixed = json.loads((bundle["bundle"] / "manifest.json").read_text())["export"]["mixed_task_parity"]
+    assert mixed["task"] == "surface+variant" and mixed["passed"]
+    assert mixed["max_logit_diff"] <= 1e-4 and mixed["top1_matches"] == mixed["images"] == 10
 
 
 # -- the checks themselves, on small hand-made graphs ---------------------------------------------
@@ -150,8 +183,8 @@ def test_computed_axes_are_refused_because_tensorrt_needs_constants():
 
 def test_io_that_breaks_the_contract_is_refused(contract):
     images = helper.make_tensor_value_info("images", TensorProto.FLOAT, [4, 3, 32, 32])
-    logits = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "classes"])
-    model = _graph([helper.make_node("Identity", ["images"], ["logits"])], [images], [logits])
+    features = helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 96])
+    model = _graph([helper.make_node("Identity", ["images"], ["features"])], [images], [features])
     with pytest.raises(UnsupportedGraphError, match="graph inputs are \\['images'\\]"):
         check_io(model, contract, "m.onnx")
 
@@ -174,11 +207,11 @@ def test_onnx_runtime_refuses_a_model_with_other_io(bundle, contract, tmp_path):
 
     shutil.copy(bundle["bundle"] / "backbone.onnx", tmp_path / "renamed.onnx")
     model = onnx.load(str(tmp_path / "renamed.onnx"))
-    old = model.graph.output[1].name
-    model.graph.output[1].name = "embedding"
+    old = model.graph.output[0].name
+    model.graph.output[0].name = "embedding"
     for node in model.graph.node:
         node.output[:] = ["embedding" if name == old else name for name in node.output]
         node.input[:] = ["embedding" if name == old else name for name in node.input]
     onnx.save(model, str(tmp_path / "renamed.onnx"))
-    with pytest.raises(BundleError, match="outputs \\['logits', 'embedding'\\]"):
+    with pytest.raises(BundleError, match="outputs \\['embedding'\\]"):
         OnnxRuntimeRunner(tmp_path / "renamed.onnx", contract, ["CPUExecutionProvider"])

@@ -77,7 +77,8 @@ def write_mixed_images(folder: Path, count_per_kind: int = 2, seed: int = 0) -> 
 def shared_bundle(tmp_path_factory) -> dict:
     """One bundle for the whole session, exported through ``vpt export`` with real parity images.
 
-    Tasks: ``surface`` (4 classes) and ``variant`` (3 classes). Returns paths and the JSON report.
+    Tasks: ``surface`` (4 classes, 4 prompts) and ``variant`` (3 classes, 2 prompts: the bundle masks the
+    unused slots). Returns paths and the JSON report.
     """
     key = str(tmp_path_factory.getbasetemp())
     if _CACHE.get("bundle_key") != key:
@@ -94,13 +95,13 @@ def _export_shared_bundle(root: Path) -> dict:
     from vpt_core.cli import main
 
     packs = {"surface": make_pack(root / "surface.vptask", "surface", 4, seed=1),
-             "variant": make_pack(root / "variant.vptask", "variant", 3, seed=2)}
+             "variant": make_pack(root / "variant.vptask", "variant", 3, seed=2, num_prompts=2)}
     images = root / "parity_images"
     write_mixed_images(images)
     out = io.StringIO()
     with redirect_stdout(out):
         code = main(["export", str(packs["surface"]), str(packs["variant"]), "--out", str(root / "bundle"),
-                     "--parity-images", str(images), "--json"])
+                     "--parity-images", str(images), "--prompt-slots", str(NUM_PROMPTS), "--json"])
     assert code == 0, out.getvalue()
     return {"root": root, "bundle": root / "bundle", "packs": packs, "images": images,
             "report": json.loads(out.getvalue())}

@@ -114,9 +114,9 @@ def test_station_matches_pytorch_on_magnetic_tiles(shared, station, tiny_backbon
 
 
 def test_runner_checks_its_inputs_against_the_contract(station):
-    feed = {"images": np.zeros((1, 3, 32, 32), np.float32), "prompts": np.zeros((2, 5, 48), np.float32),
-            "head_weight": np.zeros((3, 48), np.float32), "head_bias": np.zeros(3, np.float32)}
-    with pytest.raises(BundleInputError, match="'prompts' must have shape \\[2, 4, 48\\], got \\[2, 5, 48\\]"):
+    feed = {"images": np.zeros((1, 3, 32, 32), np.float32), "prompts": np.zeros((1, 2, 5, 48), np.float32),
+            "prompt_mask": np.ones((1, 4), np.float32)}
+    with pytest.raises(BundleInputError, match="'prompts' must have shape \\['batch', 2, 4, 48\\], got \\[1, 2, 5, 48\\]"):
         station.runner.infer(feed)
 
 
@@ -186,7 +186,7 @@ def test_tensorrt_provider_gets_the_bundle_profile_and_a_cache_in_the_bundle(sha
     expanded = with_tensorrt_provider_options(["TensorrtExecutionProvider", "CPUExecutionProvider"], bundle)
     name, options = expanded[0]
     assert name == "TensorrtExecutionProvider" and expanded[1] == "CPUExecutionProvider"
-    assert options["trt_profile_min_shapes"] == "images:1x3x32x32,prompts:2x4x48,head_weight:2x48,head_bias:2"
+    assert options["trt_profile_min_shapes"] == "images:1x3x32x32,prompts:1x2x4x48,prompt_mask:1x4"
     assert options["trt_engine_cache_path"] == str(shared["bundle"] / "engines" / "onnxruntime-trt-cache")
     custom = ("TensorrtExecutionProvider", {"trt_fp16_enable": False})
     assert with_tensorrt_provider_options([custom], bundle) == [custom]  # explicit options are left alone
@@ -194,7 +194,7 @@ def test_tensorrt_provider_gets_the_bundle_profile_and_a_cache_in_the_bundle(sha
 
 
 class EngineLimitedRunner:
-    """ONNX Runtime standing in for an engine built for batch <= 2 and classes <= 3."""
+    """ONNX Runtime standing in for an engine built for batch <= 2."""
 
     backend, description = "tensorrt", "engine stand-in"
 
@@ -202,7 +202,7 @@ class EngineLimitedRunner:
         self.inner, self.batches = inner, []
 
     def limits(self):
-        return {"batch": (1, 2), "classes": (2, 3)}
+        return {"batch": (1, 2)}
 
     def infer(self, feed):
         self.inner.contract.check_feed(feed, limits=self.limits())
@@ -213,15 +213,26 @@ class EngineLimitedRunner:
         self.inner.close()
 
 
-def test_station_respects_engine_limits_on_classes_and_batch(shared, monkeypatch):
+def test_station_splits_batches_to_the_engine_limit(shared, monkeypatch):
     def limited(bundle, backend, providers, threads, int8_cpu):
         inner = OnnxRuntimeRunner(bundle.backbone_path, bundle.contract, ["CPUExecutionProvider"])
         return EngineLimitedRunner(inner), []
 
     monkeypatch.setattr("export.runtime.station.open_runner", limited)
     station = Station(shared["bundle"])
-    assert station.current_task == "variant"  # 'surface' has 4 classes, more than the engine takes
-    with pytest.raises(BundleError, match="'surface' has 4 classes; this engine takes 2 to 3.*--max-classes 4"):
-        station.set_task("surface")
     results = station.predict_batch([rgb(seed=i) for i in range(5)])
     assert len(results) == 5 and station.runner.batches == [2, 2, 1]
+
+
+def test_mixed_task_batches_answer_each_image_as_its_task_alone(shared):
+    station = Station(shared["bundle"])
+    images = [rgb(seed=i) for i in range(6)]
+    tasks = ["surface", "variant", "variant", "surface", "variant", "surface"]
+    mixed = station.predict_mixed(list(zip(images, tasks)))
+    for image, task, result in zip(images, tasks, mixed):
+        station.set_task(task)
+        alone = station.predict_rgb(image)
+        assert result.label == alone.label and result.label.startswith(task)
+        np.testing.assert_allclose(result.probabilities, alone.probabilities, atol=1e-5)
+    with pytest.raises(BundleError, match="no task 'welds'"):
+        station.predict_mixed([(images[0], "welds")])

@@ -27,7 +27,8 @@ STATION_SCRIPT = textwrap.dedent("""
     import vpt_engine
     from vpt_engine import read_task_pack, TaskPackData          # lazy names of the package
     import vpt_core.packformat, vpt_core.preprocess, vpt_core.images, vpt_core.metrics, vpt_core.atomicio
-    import export, export.cli, vpt_core.contract, vpt_core.manifest, export.quantize, export.bundle_scripts
+    import export, export.cli, vpt_core.contract, vpt_core.manifest, export.runtime.quantize
+    import export.runtime.bundle_texts, export.runtime.bundle_edit
     import export.runtime.trt_build, export.runtime.trt_runner, export.runtime.trt_sidecar
     import export.runtime.trt_calibrator, export.runtime.trt_profiles, vpt_core.frames
     from export.runtime import Bundle, Station

@@ -12,7 +12,7 @@ import types
 import numpy as np
 import pytest
 
-from vpt_core.contract import BundleContract, task_feed
+from vpt_core.contract import BundleContract
 from vpt_core.errors import EngineMismatchError, TensorRTUnavailableError, VptError
 from export.runtime import Bundle, Station
 from export.runtime.trt_build import EngineBuildRequest, check_precision_supported, fp32_layer_names
@@ -23,7 +23,6 @@ from export.runtime.trt_sidecar import (EngineSidecar, MachineInfo, check_engine
                                         engine_path_for, list_engines, sidecar_path)
 from test_export_support import copy_bundle, shared_bundle, write_mixed_images
 from vpt_core.cli import main
-from vpt_core.preprocess import PreprocessSpec
 
 ORIN = MachineInfo("10.3.0", "Orin", "8.7")
 
@@ -39,7 +38,7 @@ def bundle(shared, tmp_path):
 
 
 def make_sidecar(bundle: Bundle, engine_path, machine=ORIN, **changes) -> EngineSidecar:
-    profile = ShapeProfile.from_contract(bundle.contract, max_batch=4, max_classes=8)
+    profile = ShapeProfile.from_contract(bundle.contract, max_batch=4)
     values = dict(engine_file=engine_path.name, engine_sha256="", precision="fp16",
                   tensorrt_version=machine.tensorrt_version, gpu_name=machine.gpu_name,
                   compute_capability=machine.compute_capability, onnx_sha256=bundle.backbone_sha256,
@@ -79,7 +78,7 @@ def test_a_matching_engine_has_no_problems(bundle):
     (MachineInfo("10.3.0", "RTX 4090", "8.9"), {}, "compute capability 8.7 \\(Orin\\), this GPU is 8.9"),
     (MachineInfo("10.3.0", "Orin NX", "8.7"), {}, "built on Orin, this GPU is Orin NX"),
     (ORIN, {"onnx_sha256": "0" * 64}, "another backbone.onnx"),
-    (ORIN, {"contract": BundleContract.for_task((3, 32, 32), (2, 5, 48)).to_dict()}, "another input contract"),
+    (ORIN, {"contract": BundleContract.for_backbone((3, 32, 32), 2, 5, 48).to_dict()}, "another input contract"),
 ])
 def test_each_mismatch_is_named_with_the_rebuild_command(bundle, machine, change, problem):
     path, sidecar = write_engine(bundle, **change)
@@ -87,7 +86,7 @@ def test_each_mismatch_is_named_with_the_rebuild_command(bundle, machine, change
     assert len(problems) == 1
     with pytest.raises(EngineMismatchError, match=problem) as caught:
         check_engine(path, sidecar, machine, bundle.backbone_sha256, bundle.contract, bundle.root)
-    assert f"vpt deploy build-engine {bundle.root} --fp16 --max-batch 4 --max-classes 8" in str(caught.value)
+    assert f"vpt deploy build-engine {bundle.root} --fp16 --max-batch 4" in str(caught.value)
 
 
 def test_broken_sidecars_are_refused(bundle):
@@ -208,39 +207,37 @@ class FakeDeviceBuffer:
         self.freed = True
 
 
-def test_calibration_batches_are_full_preprocessed_and_skip_broken_files(bundle, tmp_path):
+def test_calibration_batches_are_full_preprocessed_mix_every_task_and_skip_broken_files(bundle, tmp_path):
     write_mixed_images(tmp_path / "calib", count_per_kind=3)  # 15 images
     (tmp_path / "calib" / "broken.jpg").write_bytes(b"nope")
-    pack = bundle.task("surface").pack
-    feed = task_feed(pack.prompts, pack.head_weight, pack.head_bias)
-    batches = CalibrationBatches.from_folder(tmp_path / "calib", PreprocessSpec.from_dict(pack.preprocess), feed,
-                                             batch_size=4)
+    tasks = list(bundle.tasks.values())
+    batches = CalibrationBatches.from_folder(tmp_path / "calib", bundle.contract, tasks, batch_size=4)
     produced = list(batches)
     assert batches.num_batches == 4 and len(produced) == 3  # 16 files, one unreadable: 15 images, 3 full batches
     assert len(batches.skipped) == 1 and "broken.jpg" in batches.skipped[0]
     for batch in produced:
         assert batch["images"].shape == (4, 3, 32, 32) and batch["images"].dtype == np.float32
         bundle.contract.check_feed(batch)
-    assert batches.shapes() == {"images": (4, 3, 32, 32), "prompts": (2, 4, 48), "head_weight": (4, 48),
-                                "head_bias": (4,)}
+        # surface (4 prompts) and variant (2 prompts) alternate image by image
+        assert batch["prompt_mask"].sum(axis=1).tolist() == [4, 2, 4, 2]
+    assert batches.shapes() == {"images": (4, 3, 32, 32), "prompts": (4, 2, 4, 48), "prompt_mask": (4, 4)}
     with pytest.raises(VptError, match="at least 64 images, found 16"):
-        CalibrationBatches.from_folder(tmp_path / "calib", PreprocessSpec.from_dict(pack.preprocess), feed, 64)
+        CalibrationBatches.from_folder(tmp_path / "calib", bundle.contract, tasks, 64)
 
 
 def test_calibrator_feeds_device_pointers_in_the_order_tensorrt_asks(bundle, tmp_path):
     write_mixed_images(tmp_path / "calib", count_per_kind=2)  # 10 images
-    pack = bundle.task("variant").pack
-    batches = CalibrationBatches.from_folder(tmp_path / "calib", PreprocessSpec.from_dict(pack.preprocess),
-                                             task_feed(pack.prompts, pack.head_weight, pack.head_bias), 4)
+    variant = bundle.task("variant")
+    batches = CalibrationBatches.from_folder(tmp_path / "calib", bundle.contract, [variant], 4)
     FakeDeviceBuffer.allocated = []
     progress = []
     core = CalibratorCore(batches, tmp_path / "calib.cache", FakeDeviceBuffer,
                           on_batch=lambda done, total: progress.append((done, total)))
-    names = ["head_bias", "images", "prompts", "head_weight"]
+    names = ["prompt_mask", "images", "prompts"]
     first = core.get_batch(names)
     assert first == [core.buffers[name].ptr for name in names]
     assert core.buffers["images"].copies[0].shape == (4, 3, 32, 32)
-    np.testing.assert_array_equal(core.buffers["prompts"].copies[0], pack.prompts)
+    np.testing.assert_array_equal(core.buffers["prompts"].copies[0][0], variant.tensors.prompts)
     assert core.get_batch(names) is not None and core.get_batch(names) is None  # 10 images: 2 batches
     assert progress == [(1, 2), (2, 2)] and core.get_batch_size() == 1  # explicit batch: shapes carry it
     with pytest.raises(VptError, match="calibration inputs \\['pixels'\\]"):
@@ -290,7 +287,7 @@ def test_real_fp16_engine_builds_runs_and_matches_onnx_runtime(shared, tmp_path)
     from export.runtime.trt_build import build_engine
 
     root = copy_bundle(shared["bundle"], tmp_path / "bundle")
-    path, sidecar = build_engine(root, EngineBuildRequest(precision="fp16", max_batch=4, max_classes=8))
+    path, sidecar = build_engine(root, EngineBuildRequest(precision="fp16", max_batch=4))
     assert path.is_file() and sidecar.precision == "fp16"
     trt_station = Station(root, backend="tensorrt")
     ort_station = Station(root, backend="onnxruntime")

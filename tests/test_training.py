@@ -140,7 +140,7 @@ def test_invalid_training_settings_are_refused(bad):
         TrainConfig(**bad)
 
 
-@pytest.mark.parametrize("bad", [dict(num_prompts=0), dict(init="magic"), dict(depth="medium"),
+@pytest.mark.parametrize("bad", [dict(num_prompts=-1), dict(num_prompts=True), dict(init="magic"), dict(depth="medium"),
                                  dict(dropout=1.0)])
 def test_invalid_prompt_settings_are_refused(bad):
     with pytest.raises(ConfigError):

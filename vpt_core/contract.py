@@ -1,34 +1,52 @@
 """The bundle's input/output contract, declared once.
 
-``backbone.onnx`` takes an image batch plus one task's tensors and returns that
-task's logits and the pooled features::
+``backbone.onnx`` takes a batch of images, each with its own task's prompts, and
+returns the pooled features; every task's linear head is applied outside the
+graph::
 
-    images      float32 [batch, channels, height, width]
-    prompts     float32 [prompt_layers, num_prompts, embed_dim]
-    head_weight float32 [classes, embed_dim]
-    head_bias   float32 [classes]
+    images       float32 [batch, channels, height, width]
+    prompts      float32 [batch, prompt_layers, prompt_slots, embed_dim]
+    prompt_mask  float32 [batch, prompt_slots]       1: a prompt of the image's task, 0: an unused slot
     ->
-    logits      float32 [batch, classes]
-    features    float32 [batch, embed_dim]
+    features     float32 [batch, feature_dim]        [pooled token, mean of the patch tokens]
 
-``batch`` and ``classes`` are dynamic; every other dimension is fixed when the
+    logits = features @ head_weight.T + head_bias     (per image, with its task's head, in numpy)
+
+Why this shape:
+
+* **Tasks mixed in one batch.** Each image carries its own prompts, so one
+  engine run can answer requests for different tasks (a serving engine merges
+  them); a single task is a batch with identical rows.
+* **Tasks with different prompt counts in one bundle.** A task with fewer
+  prompts than the bundle has slots (even none: a linear probe) leaves the
+  rest masked: masked slots get an attention bias of ``MASKED_PROMPT_BIAS``,
+  which makes their softmax weight exactly zero, so the features equal a run
+  without those tokens.
+* **Heads outside the graph.** A head is a small matrix product; outside, the
+  class count is not an engine dimension (no class-count profiles, any number
+  of classes per task) and each image can use another task's head.
+
+``batch`` is the only dynamic dimension; every other one is fixed when the
 bundle is exported. The ONNX export, the runtime's input checks, TensorRT
-optimisation profiles, ``trtexec`` shapes and the manifest all read the tables
-below, so a name or an axis cannot drift between them. Torch-free.
+optimisation profiles, ``trtexec`` shapes, the Triton model configuration and
+the manifest all read the tables below. Torch-free.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from .errors import BundleError, BundleInputError
 
+CONTRACT_VERSION = 2
 BATCH = "batch"
-CLASSES = "classes"
 FLOAT32 = "float32"
+# Added to the attention logits of unused prompt slots: exp(-1e4 - max) is exactly 0 in fp32 and fp16,
+# and the value itself still fits fp16 (an engine in half precision keeps it finite).
+MASKED_PROMPT_BIAS = -1.0e4
 
 
 @dataclass(frozen=True)
@@ -41,21 +59,46 @@ class TensorSpec:
 
 INPUTS = (
     TensorSpec("images", (BATCH, "channels", "height", "width"), "normalised images, NCHW"),
-    TensorSpec("prompts", ("prompt_layers", "num_prompts", "embed_dim"), "the task's prompt tokens"),
-    TensorSpec("head_weight", (CLASSES, "embed_dim"), "the task's linear head, weight"),
-    TensorSpec("head_bias", (CLASSES,), "the task's linear head, bias"),
+    TensorSpec("prompts", (BATCH, "prompt_layers", "prompt_slots", "embed_dim"),
+               "each image's task prompts, padded with zeros to the bundle's prompt slots"),
+    TensorSpec("prompt_mask", (BATCH, "prompt_slots"),
+               "1 where the image's task has a prompt, 0 for an unused slot (never attended to)"),
 )
 OUTPUTS = (
-    TensorSpec("logits", (BATCH, CLASSES), "class scores before softmax"),
-    TensorSpec("features", (BATCH, "embed_dim"), "pooled features of the prompted backbone"),
+    TensorSpec("features", (BATCH, "feature_dim"),
+               "the backbone's pooled token followed by the mean of its patch tokens"),
 )
 # Smallest size of each dynamic dimension; the largest is open (TensorRT profiles choose one).
-DYNAMIC_DIMS = {BATCH: 1, CLASSES: 2}
-# Which pack tensor feeds which input.
-TASK_INPUTS = {"prompts": "prompts", "head_weight": "head_weight", "head_bias": "head_bias"}
+DYNAMIC_DIMS = {BATCH: 1}
 IMAGE_INPUT = "images"
+FEATURES_OUTPUT = "features"
 
 _NUMPY_DTYPES = {FLOAT32: np.dtype(np.float32)}
+
+
+@dataclass(frozen=True)
+class TaskTensors:
+    """One task prepared for a bundle: prompts padded to the slots, head widened to the feature width.
+
+    Arrays are contiguous, read-only float32, so a runner may keep device copies keyed on identity.
+    """
+
+    prompts: np.ndarray       # [prompt_layers, prompt_slots, embed_dim]
+    prompt_mask: np.ndarray   # [prompt_slots]
+    head_weight: np.ndarray   # [classes, feature_dim]
+    head_bias: np.ndarray     # [classes]
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.head_bias.shape[0])
+
+    @property
+    def num_prompts(self) -> int:
+        return int(self.prompt_mask.sum())
+
+    def logits(self, features: np.ndarray) -> np.ndarray:
+        """``[batch, feature_dim]`` features of this task's images -> ``[batch, classes]`` logits."""
+        return features @ self.head_weight.T + self.head_bias
 
 
 @dataclass(frozen=True)
@@ -66,18 +109,24 @@ class BundleContract:
     height: int
     width: int
     prompt_layers: int
-    num_prompts: int
+    prompt_slots: int
     embed_dim: int
     num_patches: int = 0        # recorded for reports (token counts); not part of any tensor shape
     num_prefix_tokens: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("channels", "height", "width", "prompt_layers", "num_prompts", "embed_dim"):
+        for name in ("channels", "height", "width", "prompt_layers", "embed_dim"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise BundleError(f"contract: {name} must be a positive whole number, got {value!r}")
+        if not isinstance(self.prompt_slots, int) or isinstance(self.prompt_slots, bool) or self.prompt_slots < 1:
+            raise BundleError(f"contract: prompt_slots must be a positive whole number, got {self.prompt_slots!r}")
 
     # -- the tables, resolved ------------------------------------------------
+    @property
+    def feature_dim(self) -> int:
+        return 2 * self.embed_dim
+
     @property
     def inputs(self) -> tuple[TensorSpec, ...]:
         return INPUTS
@@ -96,7 +145,8 @@ class BundleContract:
 
     @property
     def prompt_shape(self) -> tuple[int, int, int]:
-        return self.prompt_layers, self.num_prompts, self.embed_dim
+        """Per image, without the batch axis."""
+        return self.prompt_layers, self.prompt_slots, self.embed_dim
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -137,6 +187,51 @@ class BundleContract:
                 axes[spec.name] = dynamic
         return axes
 
+    # -- tasks and feeds ------------------------------------------------------
+    def task_tensors(self, prompts: np.ndarray, head_weight: np.ndarray, head_bias: np.ndarray,
+                     source: str = "task") -> TaskTensors:
+        """A task pack's tensors prepared for this bundle, or BundleError saying why they do not fit.
+
+        Prompts ``[prompt_layers, P, embed_dim]`` with ``P <= prompt_slots`` (0 for a linear probe);
+        a head over the pooled token only (``embed_dim`` wide) reads zeros for the patch mean.
+        """
+        prompts = np.asarray(prompts, dtype=np.float32)
+        layers, count, dim = _prompt_dims(prompts, source)
+        if layers != self.prompt_layers or dim != self.embed_dim:
+            raise BundleError(f"{source}: prompts {list(prompts.shape)} do not fit this bundle's "
+                              f"[{self.prompt_layers}, <= {self.prompt_slots}, {self.embed_dim}] (prompt layers, "
+                              "prompts, width); shallow and deep tasks need separate bundles")
+        if count > self.prompt_slots:
+            raise BundleError(f"{source}: {count} prompts, but this bundle has {self.prompt_slots} prompt slots; "
+                              f"export the bundle again with --prompt-slots {count} (or more)")
+        weight = np.asarray(head_weight, dtype=np.float32)
+        bias = np.asarray(head_bias, dtype=np.float32)
+        if weight.ndim != 2 or weight.shape[1] not in (self.embed_dim, self.feature_dim) or weight.shape[0] < 2 \
+                or bias.shape != (weight.shape[0],):
+            raise BundleError(f"{source}: head {list(weight.shape)} / {list(bias.shape)} does not fit features of "
+                              f"width {self.embed_dim} or {self.feature_dim} with at least 2 classes")
+        padded = np.zeros(self.prompt_shape, np.float32)
+        padded[:, :count] = prompts
+        mask = np.zeros(self.prompt_slots, np.float32)
+        mask[:count] = 1.0
+        wide = np.zeros((weight.shape[0], self.feature_dim), np.float32)
+        wide[:, :weight.shape[1]] = weight
+        return TaskTensors(*(_frozen(array) for array in (padded, mask, wide, bias)))
+
+    def feed(self, images: np.ndarray, tasks: TaskTensors | Sequence[TaskTensors]) -> dict[str, np.ndarray]:
+        """The runner feed for ``images`` (``[batch, C, H, W]``), one task for all or one task per image."""
+        batch = len(images)
+        if isinstance(tasks, TaskTensors):
+            prompts = np.broadcast_to(tasks.prompts, (batch, *tasks.prompts.shape))
+            mask = np.broadcast_to(tasks.prompt_mask, (batch, self.prompt_slots))
+        else:
+            if len(tasks) != batch:
+                raise BundleInputError(f"{batch} images but {len(tasks)} tasks; give one task per image")
+            prompts = np.stack([task.prompts for task in tasks])
+            mask = np.stack([task.prompt_mask for task in tasks])
+        return {IMAGE_INPUT: np.ascontiguousarray(images, dtype=np.float32),
+                "prompts": np.ascontiguousarray(prompts), "prompt_mask": np.ascontiguousarray(mask)}
+
     # -- checks ---------------------------------------------------------------
     def check_feed(self, feed: Mapping[str, Any],
                    limits: Mapping[str, tuple[int, int | None]] | None = None) -> dict[str, int]:
@@ -159,6 +254,9 @@ class BundleContract:
             if size < low or (high is not None and size > high):
                 bound = f"{low}..{high}" if high is not None else f"at least {low}"
                 raise BundleInputError(f"{symbol} is {size}, but this runner accepts {bound}")
+        mask = feed["prompt_mask"]
+        if not np.all((mask == 0.0) | (mask == 1.0)):
+            raise BundleInputError("prompt_mask must hold only 0 and 1")
         return sizes
 
     def _check_tensor(self, spec: TensorSpec, value: Any, sizes: dict[str, int]) -> None:
@@ -178,18 +276,14 @@ class BundleContract:
             elif sizes.setdefault(symbol, int(size)) != size:
                 raise BundleInputError(f"{symbol} differs between inputs: {sizes[symbol]} and {size} ({spec.name!r})")
 
-    def check_prompt_shape(self, shape: tuple[int, ...], source: str) -> None:
-        if tuple(shape) != self.prompt_shape:
-            raise BundleError(f"{source}: prompt tensor {list(shape)} does not fit this bundle's "
-                              f"{list(self.prompt_shape)} (prompt layers, prompts, width)")
-
     # -- serialisation -----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Sizes plus the resolved tensor tables, so a reader without this code sees the whole contract."""
-        document: dict[str, Any] = asdict(self)
+        document: dict[str, Any] = {"version": CONTRACT_VERSION, **asdict(self), "feature_dim": self.feature_dim}
         document["inputs"] = [self._describe(spec) for spec in INPUTS]
         document["outputs"] = [self._describe(spec) for spec in OUTPUTS]
         document["dynamic_dims"] = {symbol: {"min": low} for symbol, low in DYNAMIC_DIMS.items()}
+        document["head"] = "applied outside the graph: logits = features @ head_weight.T + head_bias"
         return document
 
     def _describe(self, spec: TensorSpec) -> dict[str, Any]:
@@ -198,36 +292,50 @@ class BundleContract:
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any]) -> "BundleContract":
+        if not isinstance(document, Mapping):
+            raise BundleError(f"the bundle's contract must be a JSON object, got {type(document).__name__}")
+        version = document.get("version", 1)
+        if version != CONTRACT_VERSION:
+            raise BundleError(
+                f"the bundle was exported with input contract {version!r} (one task per batch, head inside the "
+                f"graph); this version runs contract {CONTRACT_VERSION} (tasks mixed in a batch). Re-export it "
+                "with 'vpt export' from the same task packs (they are unchanged)")
         try:
-            contract = cls(**{f.name: int(document[f.name]) for f in fields(cls) if f.name in document})
-        except (TypeError, ValueError, KeyError) as error:
+            contract = cls(**{f.name: _whole(document[f.name], f.name) for f in fields(cls) if f.name in document})
+        except (TypeError, KeyError) as error:
             raise BundleError(f"the bundle's contract is incomplete ({error})") from error
-        recorded = [entry.get("name") for entry in document.get("inputs", [])]
+        recorded = [entry.get("name") for entry in document.get("inputs", []) if isinstance(entry, Mapping)]
         if recorded and recorded != contract.input_names:
             raise BundleError(f"the bundle's inputs are {recorded}, but this version of the runtime expects "
                               f"{contract.input_names}; re-export the bundle with this version")
         return contract
 
     @classmethod
-    def for_task(cls, image_shape: tuple[int, int, int], prompt_shape: tuple[int, int, int],
-                 num_patches: int = 0, num_prefix_tokens: int = 0) -> "BundleContract":
+    def for_backbone(cls, image_shape: Sequence[int], prompt_layers: int, prompt_slots: int, embed_dim: int,
+                     num_patches: int = 0, num_prefix_tokens: int = 0) -> "BundleContract":
         channels, height, width = (int(v) for v in image_shape)
-        layers, prompts, dim = (int(v) for v in prompt_shape)
-        return cls(channels, height, width, layers, prompts, dim, int(num_patches), int(num_prefix_tokens))
+        return cls(channels, height, width, int(prompt_layers), int(prompt_slots), int(embed_dim),
+                   int(num_patches), int(num_prefix_tokens))
 
     def describe(self) -> str:
-        return (f"images [batch, {self.channels}, {self.height}, {self.width}], prompts {list(self.prompt_shape)}, "
-                f"head [classes, {self.embed_dim}]")
+        return (f"images [batch, {self.channels}, {self.height}, {self.width}], prompts [batch, "
+                f"{self.prompt_layers}, {self.prompt_slots}, {self.embed_dim}] -> features [batch, "
+                f"{self.feature_dim}]")
 
 
-def task_feed(prompts: np.ndarray, head_weight: np.ndarray, head_bias: np.ndarray) -> dict[str, np.ndarray]:
-    """The three task inputs as contiguous, read-only float32 arrays.
+def _prompt_dims(prompts: np.ndarray, source: str) -> tuple[int, int, int]:
+    if prompts.ndim != 3:
+        raise BundleError(f"{source}: prompts must be [layers, prompts, width], got shape {list(prompts.shape)}")
+    return tuple(int(v) for v in prompts.shape)
 
-    Read-only so a runner may keep a device copy keyed on the array's identity.
-    """
-    feed = {}
-    for name, array in (("prompts", prompts), ("head_weight", head_weight), ("head_bias", head_bias)):
-        array = np.ascontiguousarray(array, dtype=np.float32).copy()
-        array.setflags(write=False)
-        feed[TASK_INPUTS[name]] = array
-    return feed
+
+def _whole(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BundleError(f"the bundle's contract: {name} must be a whole number, got {value!r}")
+    return value
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array = np.ascontiguousarray(array, dtype=np.float32).copy()
+    array.setflags(write=False)
+    return array

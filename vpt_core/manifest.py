@@ -2,7 +2,7 @@
 
 A bundle is a folder::
 
-    backbone.onnx              the frozen backbone; prompts and head are inputs
+    backbone.onnx              the frozen backbone; each image's prompts are inputs
     backbone.int8-cpu.onnx     optional: weights quantised to INT8 for CPU stations
     tasks/<name>.vptask        one task pack per task
     manifest.json              what is here: contract, sha256 of every file, parity figures
@@ -28,7 +28,7 @@ from .atomicio import atomic_write_json
 from .errors import BundleError
 
 FORMAT_NAME = "vpt-bundle"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2   # 2: input contract 2 (per-image prompts, heads outside the graph)
 MANIFEST_NAME = "manifest.json"
 BACKBONE_NAME = "backbone.onnx"
 INT8_CPU_NAME = "backbone.int8-cpu.onnx"

@@ -109,6 +109,8 @@ class TaskPackData:
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # When to say "uncertain" instead of a class: {"min_confidence": p, "method": ..., ...}; empty: never.
+    rejection: dict[str, Any] = field(default_factory=dict)
     created: str = ""
     library_version: str = __version__
 
@@ -125,6 +127,12 @@ class TaskPackData:
     @property
     def prompt_shape(self) -> tuple[int, int, int]:
         return tuple(self.prompts.shape)
+
+    @property
+    def min_confidence(self) -> float:
+        """Below this top-class probability a result is "uncertain" (0.0: the pack has no threshold)."""
+        value = self.rejection.get("min_confidence", 0.0)
+        return float(value) if isinstance(value, (int, float)) and 0.0 <= value <= 1.0 else 0.0
 
     @property
     def preprocess_spec(self) -> PreprocessSpec:
@@ -163,6 +171,7 @@ class TaskPackData:
             "training": dict(self.training),
             "metrics": dict(self.metrics),
             "extra": dict(self.extra),
+            "rejection": dict(self.rejection),
         }
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -188,25 +197,59 @@ class TaskPackData:
                 + "; ".join(problems))
 
 
+MAX_PACK_BYTES = 256 * 2 ** 20     # a ViT-H deep task with 100 prompts is a few MB; this is far above any real one
+_MAX_HEADER_BYTES = 2 ** 20
+
+
 def read_task_pack(path: str | os.PathLike) -> TaskPackData:
     """Read and validate a ``.vptask`` file with numpy only."""
-    from safetensors import safe_open
-
     path = Path(path)
     if not path.is_file():
         raise TaskPackError(f"{path}: task pack not found")
     try:
-        with safe_open(str(path), framework="numpy") as handle:
-            metadata = handle.metadata() or {}
-            tensors = {name: handle.get_tensor(name) for name in handle.keys()}
-    except TaskPackError:
-        raise
-    except Exception as error:  # safetensors raises its own error types for damaged headers
-        raise TaskPackError(f"{path}: not a readable task pack ({error})") from error
-    return _pack_from_parts(path, metadata, tensors)
+        size = path.stat().st_size
+        if size > MAX_PACK_BYTES:
+            raise TaskPackError(f"{path}: {size} bytes is far too large for a task pack")
+        data = path.read_bytes()
+    except OSError as error:
+        raise TaskPackError(f"{path}: cannot read it ({error.strerror or error})") from error
+    return read_task_pack_bytes(data, str(path), default_name=path.stem)
 
 
-def _pack_from_parts(path: Path, metadata: Mapping[str, str], tensors: Mapping[str, np.ndarray]) -> TaskPackData:
+def read_task_pack_bytes(data: bytes, source: str, default_name: str = "") -> TaskPackData:
+    """A task pack from its bytes (a file's, or an upload's); ``source`` names it in errors."""
+    from safetensors.numpy import load
+
+    if len(data) > MAX_PACK_BYTES:
+        raise TaskPackError(f"{source}: {len(data)} bytes is far too large for a task pack")
+    metadata = _safetensors_metadata(data, source)
+    try:
+        tensors = load(bytes(data))
+    except Exception as error:  # safetensors raises its own error types for damaged files
+        raise TaskPackError(f"{source}: not a readable task pack ({error})") from error
+    return _pack_from_parts(source, metadata, tensors, default_name)
+
+
+def _safetensors_metadata(data: bytes, source: str) -> dict[str, str]:
+    """The ``__metadata__`` of a safetensors file: 8-byte little-endian header length, then JSON."""
+    if len(data) < 8:
+        raise TaskPackError(f"{source}: not a task pack (too short to be a safetensors file)")
+    length = int.from_bytes(data[:8], "little")
+    if not 2 <= length <= min(_MAX_HEADER_BYTES, len(data) - 8):
+        raise TaskPackError(f"{source}: not a task pack (damaged safetensors header)")
+    try:
+        header = json.loads(bytes(data[8:8 + length]).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise TaskPackError(f"{source}: not a task pack (damaged safetensors header: {error})") from error
+    metadata = header.get("__metadata__") if isinstance(header, dict) else None
+    if metadata is not None and not (isinstance(metadata, dict)
+                                     and all(isinstance(v, str) for v in metadata.values())):
+        raise TaskPackError(f"{source}: damaged safetensors metadata")
+    return dict(metadata or {})
+
+
+def _pack_from_parts(path, metadata: Mapping[str, str], tensors: Mapping[str, np.ndarray],
+                     default_name: str = "") -> TaskPackData:
     if METADATA_KEY not in metadata:
         raise TaskPackError(f"{path}: a safetensors file, but not a task pack (no '{METADATA_KEY}' metadata)")
     try:
@@ -226,8 +269,9 @@ def _pack_from_parts(path: Path, metadata: Mapping[str, str], tensors: Mapping[s
             prompts=tensors["prompts"], head_weight=tensors["head.weight"], head_bias=tensors["head.bias"],
             classes=list(document["classes"]), backbone=BackboneFingerprint.from_dict(document["backbone"]),
             prompt_config=document.get("prompt", {}), preprocess=document["preprocess"],
-            name=document.get("name") or path.stem, training=document.get("training", {}),
+            name=document.get("name") or default_name, training=document.get("training", {}),
             metrics=document.get("metrics", {}), extra=document.get("extra", {}),
+            rejection=document.get("rejection") or {},
             created=document.get("created", ""),
             library_version=document.get("library", {}).get("version", ""),
         )

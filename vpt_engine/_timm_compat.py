@@ -195,6 +195,13 @@ def blocks(model: nn.Module) -> list[nn.Module]:
     return list(model.blocks)
 
 
+def run_block(block: nn.Module, x: torch.Tensor, attention_bias: torch.Tensor | None = None) -> torch.Tensor:
+    """One transformer block; ``attention_bias`` is added to every head's attention logits (timm >= 1.0.16)."""
+    if attention_bias is None:
+        return block(x)
+    return block(x, attn_mask=attention_bias)
+
+
 def final_norm(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return model.norm(x)
 

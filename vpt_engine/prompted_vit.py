@@ -7,48 +7,80 @@ from typing import Callable
 import torch
 from torch import nn
 
+from vpt_core.contract import MASKED_PROMPT_BIAS
+
 from . import _timm_compat as tc
 from .backbone import Backbone, assert_frozen
-from .prompts import PromptConfig
-
-
-def prompted_features(vit: nn.Module, images: torch.Tensor, prompts: torch.Tensor,
-                      prompt_dropout: nn.Module | None = None) -> torch.Tensor:
-    """Pooled features of ``vit`` with ``prompts`` ([L, P, D]; L=1 shallow, L=depth deep).
-
-    The prompts are removed again before the backbone's own pooling, so average
-    pooling means patch tokens only.
-    """
-    num_prefix, num_prompts = vit.num_prefix_tokens, prompts.shape[1]
-    x = tc.final_norm(vit, run_prompted_blocks(vit, images, prompts, prompt_dropout))
-    x = torch.cat([x[:, :num_prefix], x[:, num_prefix + num_prompts:]], dim=1)
-    return tc.pool(vit, x)
+from .prompts import HeadFeatures, PromptConfig
 
 
 def run_prompted_blocks(vit: nn.Module, images: torch.Tensor, prompts: torch.Tensor,
-                        prompt_dropout: nn.Module | None = None,
+                        prompt_mask: torch.Tensor | None = None, prompt_dropout: nn.Module | None = None,
                         observe: Callable[[torch.Tensor], None] | None = None) -> torch.Tensor:
-    """The token sequence after the last block, prompts included; ``observe`` sees each block's input.
+    """The token sequence after the last block, prompt slots included; ``observe`` sees each block's input.
 
-    Prompts sit after all prefix tokens (CLS, registers) and before the patches,
-    without position embedding. For deep prompts, the prompt slice is replaced
-    with layer l's prompts before each block l > 0.
+    ``prompts`` is ``[L, P, D]`` (one task for the whole batch) or ``[B, L, P, D]`` (one
+    task per image); L=1 shallow, L=depth deep; P may be 0. Prompts sit after all
+    prefix tokens (CLS, registers) and before the patches, without position
+    embedding; for deep prompts the prompt slice is replaced with layer l's prompts
+    before each block l > 0. ``prompt_mask`` (``[B, P]``, 1 = used, 0 = unused)
+    keeps unused slots out of every attention (their weight is exactly zero).
     """
     num_prefix = vit.num_prefix_tokens
-    layers, num_prompts, _ = prompts.shape
+    per_image = prompts.ndim == 4
+    layers, num_prompts = prompts.shape[-3], prompts.shape[-2]
     x = tc.start_sequence(vit, tc.embed_patches(vit, images))
     batch = x.shape[0]
+    attention_bias = _prompt_attention_bias(prompt_mask, num_prefix, x.shape[1] - num_prefix, x.dtype)
     for index, block in enumerate(tc.blocks(vit)):
-        if index == 0 or layers > 1:
-            layer_prompts = prompts[index if layers > 1 else 0].to(x.dtype).unsqueeze(0).expand(batch, -1, -1)
+        if num_prompts and (index == 0 or layers > 1):
+            layer = index if layers > 1 else 0
+            layer_prompts = (prompts[:, layer] if per_image else prompts[layer].unsqueeze(0).expand(batch, -1, -1))
+            layer_prompts = layer_prompts.to(x.dtype)
             if prompt_dropout is not None:
                 layer_prompts = prompt_dropout(layer_prompts)
             rest = x[:, num_prefix:] if index == 0 else x[:, num_prefix + num_prompts:]
             x = torch.cat([x[:, :num_prefix], layer_prompts, rest], dim=1)
         if observe is not None:
             observe(x)
-        x = block(x)
+        x = tc.run_block(block, x, attention_bias)
     return x
+
+
+def _prompt_attention_bias(prompt_mask: torch.Tensor | None, num_prefix: int, num_patches: int,
+                           dtype: torch.dtype) -> torch.Tensor | None:
+    """``[B, 1, 1, tokens]`` additive key bias: 0 for prefix, used prompts and patches; MASKED for unused slots."""
+    if prompt_mask is None:
+        return None
+    batch = prompt_mask.shape[0]
+    slots = (prompt_mask.to(dtype) - 1.0) * -MASKED_PROMPT_BIAS
+    zeros = slots.new_zeros
+    return torch.cat([zeros(batch, num_prefix), slots, zeros(batch, num_patches)], dim=1).view(batch, 1, 1, -1)
+
+
+def prompted_tokens(vit: nn.Module, images: torch.Tensor, prompts: torch.Tensor,
+                    prompt_mask: torch.Tensor | None = None, prompt_dropout: nn.Module | None = None) -> torch.Tensor:
+    """Final-normed tokens with the prompt slots removed again: ``[B, prefix + patches, D]``."""
+    num_prefix, num_prompts = vit.num_prefix_tokens, prompts.shape[-2]
+    x = tc.final_norm(vit, run_prompted_blocks(vit, images, prompts, prompt_mask, prompt_dropout))
+    return torch.cat([x[:, :num_prefix], x[:, num_prefix + num_prompts:]], dim=1)
+
+
+def pooled_and_patch_mean(vit: nn.Module, tokens: torch.Tensor) -> torch.Tensor:
+    """``[B, 2D]``: the backbone's own pooling (CLS, average or attention pool), then the mean patch token."""
+    return torch.cat([tc.pool(vit, tokens), tokens[:, vit.num_prefix_tokens:].mean(dim=1)], dim=1)
+
+
+def bundle_features(vit: nn.Module, images: torch.Tensor, prompts: torch.Tensor,
+                    prompt_mask: torch.Tensor) -> torch.Tensor:
+    """What a deploy bundle's graph computes (see ``vpt_core.contract``): per-image prompts, masked slots."""
+    return pooled_and_patch_mean(vit, prompted_tokens(vit, images, prompts, prompt_mask))
+
+
+def head_input(vit: nn.Module, tokens: torch.Tensor, head_features: HeadFeatures) -> torch.Tensor:
+    if head_features is HeadFeatures.POOLED:
+        return tc.pool(vit, tokens)
+    return pooled_and_patch_mean(vit, tokens)
 
 
 class PromptedViT(nn.Module):
@@ -58,12 +90,13 @@ class PromptedViT(nn.Module):
         self.prompt_config = prompt_config
         layers = prompt_config.prompt_layers(backbone.depth)
         self.prompts = nn.Parameter(torch.zeros(layers, prompt_config.num_prompts, backbone.embed_dim))
-        self.head = nn.Linear(backbone.embed_dim, num_classes)
+        width = prompt_config.head_features.width(backbone.embed_dim)
+        self.head = nn.Linear(width, num_classes)
         # Fixed standardisation of the features in front of the head (a preconditioner for
         # training, like MAE's affine-free BatchNorm before a linear probe); folded into the
         # head when the task is saved, so deployed graphs never see it.
-        self.register_buffer("feature_shift", torch.zeros(backbone.embed_dim))
-        self.register_buffer("feature_scale", torch.ones(backbone.embed_dim))
+        self.register_buffer("feature_shift", torch.zeros(width))
+        self.register_buffer("feature_scale", torch.ones(width))
         self.prompt_dropout = nn.Dropout(prompt_config.dropout) if prompt_config.dropout > 0 else None
         self.backbone.eval()
 
@@ -78,7 +111,8 @@ class PromptedViT(nn.Module):
         return self
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
-        return prompted_features(self.backbone, images, self.prompts, self.prompt_dropout)
+        tokens = prompted_tokens(self.backbone, images, self.prompts, prompt_dropout=self.prompt_dropout)
+        return head_input(self.backbone, tokens, self.prompt_config.head_features)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.head((self.features(images) - self.feature_shift) / self.feature_scale)
@@ -95,7 +129,8 @@ class PromptedViT(nn.Module):
             return weight, self.head.bias - weight @ self.feature_shift
 
     def trainable_parameters(self) -> list[nn.Parameter]:
-        return [self.prompts, self.head.weight, self.head.bias]
+        prompts = [self.prompts] if self.prompts.numel() else []
+        return prompts + [self.head.weight, self.head.bias]
 
     def check_frozen(self) -> None:
         assert_frozen(self.backbone, self)

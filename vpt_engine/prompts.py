@@ -30,6 +30,16 @@ class PromptInit(str, Enum):
         return self is not PromptInit.RANDOM
 
 
+class HeadFeatures(str, Enum):
+    """What the linear head reads from the prompted backbone."""
+
+    POOLED = "pooled"                 # the backbone's own pooling (CLS token for most ViTs)
+    POOLED_AND_MEAN = "pooled+mean"   # that, followed by the mean of the patch tokens
+
+    def width(self, embed_dim: int) -> int:
+        return embed_dim if self is HeadFeatures.POOLED else 2 * embed_dim
+
+
 class HeadInit(str, Enum):
     NORMAL = "normal"          # truncated normal, std 0.02
     CLASS_MEAN = "class_mean"  # normalised class-mean features of the frozen backbone
@@ -51,6 +61,7 @@ class PromptConfig:
     depth: PromptDepth = PromptDepth.DEEP
     init: PromptInit = PromptInit.MEAN_POOL
     head_init: HeadInit = HeadInit.CLASS_MEAN
+    head_features: HeadFeatures = HeadFeatures.POOLED
     dropout: float = 0.0
     # Per-layer cap on tokens held for prototype initialisation (reservoir sampled),
     # so memory stays bounded whatever the number of images.
@@ -61,14 +72,21 @@ class PromptConfig:
         object.__setattr__(self, "depth", parse_enum(PromptDepth, self.depth, "prompt depth"))
         object.__setattr__(self, "init", parse_enum(PromptInit, self.init, "prompt initialisation"))
         object.__setattr__(self, "head_init", parse_enum(HeadInit, self.head_init, "head initialisation"))
-        if not isinstance(self.num_prompts, int) or not 1 <= self.num_prompts <= 1024:
-            raise ConfigError(f"number of prompts must be between 1 and 1024, got {self.num_prompts!r}")
+        object.__setattr__(self, "head_features", parse_enum(HeadFeatures, self.head_features, "head features"))
+        if not isinstance(self.num_prompts, int) or isinstance(self.num_prompts, bool) \
+                or not 0 <= self.num_prompts <= 1024:
+            raise ConfigError(f"number of prompts must be between 0 (a linear probe) and 1024, "
+                              f"got {self.num_prompts!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"prompt dropout must be in [0, 1), got {self.dropout}")
         if self.token_pool_cap < self.num_prompts:
             raise ConfigError(f"token_pool_cap ({self.token_pool_cap}) must be at least num_prompts")
         if self.kmeans_iterations < 1:
             raise ConfigError("kmeans_iterations must be at least 1")
+
+    @property
+    def uses_prompts(self) -> bool:
+        return self.num_prompts > 0
 
     @property
     def deep(self) -> bool:
@@ -79,7 +97,7 @@ class PromptConfig:
 
     def to_dict(self) -> dict[str, Any]:
         document = asdict(self)
-        for key in ("depth", "init", "head_init"):
+        for key in ("depth", "init", "head_init", "head_features"):
             document[key] = document[key].value
         return document
 

@@ -7,12 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vpt_core.errors import TaskPackError
+from vpt_core.contract import BundleContract, TaskTensors
+from vpt_core.errors import BundleError, TaskPackError
 from vpt_core.packformat import BackboneFingerprint, TaskPackData, read_task_pack
 from vpt_core.preprocess import PreprocessSpec
-
-from vpt_core.contract import BundleContract
-from vpt_core.errors import BundleError
 from vpt_core.manifest import BACKBONE_NAME, ENGINES_DIR, INT8_CPU_NAME, read_manifest, sha256_file
 
 
@@ -22,6 +20,7 @@ class BundleTask:
     path: Path
     pack: TaskPackData
     entry: dict[str, Any]
+    tensors: TaskTensors     # the pack's prompts and head, prepared for the bundle's contract
 
     @property
     def classes(self) -> list[str]:
@@ -63,9 +62,10 @@ class Bundle:
             pack = read_task_pack(path)
         except TaskPackError as error:
             raise BundleError(f"task {entry['name']!r}: {error}") from error
-        self.contract.check_prompt_shape(pack.prompt_shape, str(path))
         pack.check_compatible(self.fingerprint, source=str(path))
-        return BundleTask(name=entry["name"], path=path, pack=pack, entry=entry)
+        check_preprocessing(pack, self.contract, str(path))
+        tensors = self.contract.task_tensors(pack.prompts, pack.head_weight, pack.head_bias, str(path))
+        return BundleTask(name=entry["name"], path=path, pack=pack, entry=entry, tensors=tensors)
 
     # -- what is where -----------------------------------------------------------
     @property
@@ -112,3 +112,11 @@ class Bundle:
         if sha256_file(self.backbone_path) != self.backbone_sha256:
             raise BundleError(f"{self.backbone_path}: sha256 differs from the manifest; the backbone was changed or "
                               "damaged after export. Export the bundle again")
+
+
+def check_preprocessing(pack: TaskPackData, contract: BundleContract, source: str) -> None:
+    """A task must preprocess to exactly the images the bundle's backbone takes."""
+    size = tuple(pack.preprocess_spec.input_size)
+    if size != contract.image_shape:
+        raise BundleError(f"{source}: preprocesses to images of {list(size)}, but the bundle's backbone takes "
+                          f"{list(contract.image_shape)}")

@@ -48,7 +48,7 @@ def _register_deploy(commands) -> None:
     build.add_argument("--calib-dir", metavar="DIR", help="real images for INT8 calibration")
     build.add_argument("--calib-task", metavar="NAME", help="task whose prompts calibrate (default: the first)")
     build.add_argument("--max-batch", type=int, default=8)
-    build.add_argument("--max-classes", type=int, default=64)
+    build.add_argument("--max-classes", type=int, help=argparse.SUPPRESS)   # heads left the engine in contract 2
     build.add_argument("--workspace-mib", type=int, default=None)
     build.set_defaults(handler=run_build_engine)
 
@@ -57,8 +57,8 @@ def _register_deploy(commands) -> None:
     register.add_argument("engine", metavar="ENGINE_FILE")
     register.add_argument("--precision", required=True, choices=("fp32", "fp16", "int8"))
     register.add_argument("--max-batch", type=int, default=8)
-    register.add_argument("--max-classes", type=int, default=64)
-    register.add_argument("--opt-classes", type=int, default=None)
+    register.add_argument("--max-classes", type=int, help=argparse.SUPPRESS)
+    register.add_argument("--opt-classes", type=int, help=argparse.SUPPRESS)
     register.set_defaults(handler=run_register_engine)
 
 
@@ -100,7 +100,8 @@ def run_build_engine(args: argparse.Namespace) -> int:
     from .trt_build import EngineBuildRequest, build_engine
 
     precision = "int8" if args.int8 else ("fp16" if args.fp16 else "fp32")
-    request = EngineBuildRequest(precision=precision, max_batch=args.max_batch, max_classes=args.max_classes,
+    _note_obsolete_class_options(args)
+    request = EngineBuildRequest(precision=precision, max_batch=args.max_batch,
                                  calib_dir=args.calib_dir, calib_task=args.calib_task,
                                  workspace_mib=args.workspace_mib)
     path, sidecar = build_engine(args.bundle, request, log=say)
@@ -112,7 +113,13 @@ def run_build_engine(args: argparse.Namespace) -> int:
 def run_register_engine(args: argparse.Namespace) -> int:
     from .trt_build import register_engine
 
-    sidecar = register_engine(args.bundle, args.engine, args.precision, args.max_batch, args.max_classes,
-                              opt_classes=args.opt_classes)
+    _note_obsolete_class_options(args)
+    sidecar = register_engine(args.bundle, args.engine, args.precision, args.max_batch)
     print(f"recorded {args.engine}: {sidecar.precision}, TensorRT {sidecar.tensorrt_version}, {sidecar.gpu_name}")
     return 0
+
+
+def _note_obsolete_class_options(args: argparse.Namespace) -> None:
+    if getattr(args, "max_classes", None) is not None or getattr(args, "opt_classes", None) is not None:
+        say("note: --max-classes/--opt-classes are ignored: task heads run outside the engine, so an engine "
+            "serves tasks with any number of classes")

@@ -3,8 +3,8 @@
 A runner turns a feed (the contract's inputs as numpy arrays) into the
 contract's outputs::
 
-    runner.infer({"images": ..., "prompts": ..., "head_weight": ..., "head_bias": ...})
-    -> {"logits": ..., "features": ...}
+    runner.infer({"images": ..., "prompts": ..., "prompt_mask": ...})
+    -> {"features": ...}
 
 Every runner checks its feed against the contract first, so a wrong shape is a
 one-line error naming the tensor rather than a crash deep in a backend.

@@ -1,12 +1,13 @@
 """The inspection-station API: one backbone loaded once, tasks switched in microseconds.
 
     station = Station("bundle/")             # ONNX Runtime, or a TensorRT engine if one fits
-    station.set_task("surface")              # no reload: swaps three prepared arrays
+    station.set_task("surface")              # no reload: swaps prepared arrays
     result = station.predict_rgb(rgb)        # uint8 HxWx3 -> StationResult
+    results = station.predict_mixed([(rgb1, "surface"), (rgb2, "variant")])   # one engine run, two tasks
 
 Every task's prompts and head are prepared as read-only float32 arrays when the
 station opens, so ``set_task`` only changes which ones the next frame is fed
-with. Imports neither torch nor Qt.
+with, and images of different tasks can share one batch. Imports neither torch nor Qt.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from vpt_core.contract import FEATURES_OUTPUT, TaskTensors
+from vpt_core.errors import BundleError
 from vpt_core.metrics import softmax
 from vpt_core.preprocess import PreprocessSpec
 
-from vpt_core.contract import IMAGE_INPUT, task_feed
-from vpt_core.errors import BundleError
-from .bundle import Bundle
+from .bundle import Bundle, BundleTask
 from .runners import Runner, open_runner
 
 
@@ -35,9 +36,12 @@ class StationResult:
     probabilities: np.ndarray
     preprocess_ms: float
     inference_ms: float
+    uncertain: bool = False     # confidence below the task's calibrated threshold: route the part to a person
+    task: str = ""
 
     def to_dict(self, classes: Sequence[str] | None = None) -> dict[str, Any]:
-        document: dict[str, Any] = {"label": self.label, "index": self.index, "confidence": self.confidence,
+        document: dict[str, Any] = {"task": self.task, "label": self.label, "index": self.index,
+                                    "confidence": self.confidence, "uncertain": self.uncertain,
                                     "preprocess_ms": self.preprocess_ms, "inference_ms": self.inference_ms}
         if classes is not None:
             document["probabilities"] = {name: float(p) for name, p in zip(classes, self.probabilities)}
@@ -50,8 +54,9 @@ class StationResult:
 class _PreparedTask:
     name: str
     classes: tuple[str, ...]
-    feed: dict[str, np.ndarray] = field(repr=False)
+    tensors: TaskTensors = field(repr=False)
     spec: PreprocessSpec = field(repr=False)
+    min_confidence: float = 0.0
 
 
 class Station:
@@ -77,14 +82,10 @@ class Station:
                 problem = problem or error
         raise problem
 
-    def _prepare(self, task) -> _PreparedTask:
-        pack = task.pack
-        spec = pack.preprocess_spec
-        if tuple(spec.input_size) != self.bundle.contract.image_shape:
-            raise BundleError(f"{task.path}: preprocesses to {list(spec.input_size)}, the bundle's images are "
-                              f"{list(self.bundle.contract.image_shape)}")
-        return _PreparedTask(task.name, tuple(pack.classes), task_feed(pack.prompts, pack.head_weight,
-                                                                      pack.head_bias), spec)
+    @staticmethod
+    def _prepare(task: BundleTask) -> _PreparedTask:
+        return _PreparedTask(task.name, tuple(task.pack.classes), task.tensors, task.pack.preprocess_spec,
+                             task.pack.min_confidence)
 
     # -- tasks -------------------------------------------------------------
     @property
@@ -109,18 +110,16 @@ class Station:
 
     def set_task(self, name: str) -> None:
         """Switch task: no file is read and nothing is reloaded."""
+        self._current = self._task(name)
+
+    def _task(self, name: str) -> _PreparedTask:
         task = self._tasks.get(name)
         if task is None:
             raise BundleError(f"no task {name!r} in this bundle; tasks: {', '.join(self._tasks)}")
         if self._int8_tasks is not None and name not in self._int8_tasks:
             raise BundleError(f"task {name!r} was not checked against the INT8 CPU model; run 'vpt bundle "
                               f"quantize-cpu {self.bundle.root} --task {name} --images DIR' first")
-        low, high = self.runner.limits().get("classes", (2, None))
-        if high is not None and not low <= len(task.classes) <= high:
-            raise BundleError(f"task {name!r} has {len(task.classes)} classes; this engine takes {low} to {high}. "
-                              f"Rebuild it with 'vpt deploy build-engine {self.bundle.root} --max-classes "
-                              f"{len(task.classes)}'")
-        self._current = task
+        return task
 
     # -- prediction --------------------------------------------------------
     def predict_rgb(self, rgb: np.ndarray) -> StationResult:
@@ -132,29 +131,40 @@ class Station:
         ``preprocess_ms`` is per image; ``inference_ms`` is the batch's run time
         shared equally among its images.
         """
-        if len(images) == 0:
-            return []
         task = self._current
+        return self._predict([(image, task) for image in images])
+
+    def predict_mixed(self, items: Sequence[tuple[np.ndarray, str]]) -> list[StationResult]:
+        """Classify ``(rgb, task name)`` pairs; images of different tasks share engine runs."""
+        return self._predict([(image, self._task(name)) for image, name in items])
+
+    def _predict(self, items: Sequence[tuple[np.ndarray, _PreparedTask]]) -> list[StationResult]:
+        if len(items) == 0:
+            return []
         results = []
-        max_batch = self.runner.limits().get("batch", (1, None))[1] or len(images)
-        for start in range(0, len(images), max_batch):
-            results += self._run_chunk(task, images[start:start + max_batch])
+        max_batch = self.runner.limits().get("batch", (1, None))[1] or len(items)
+        for start in range(0, len(items), max_batch):
+            results += self._run_chunk(items[start:start + max_batch])
         return results
 
-    def _run_chunk(self, task: _PreparedTask, images: Sequence[np.ndarray]) -> list[StationResult]:
+    def _run_chunk(self, items: Sequence[tuple[np.ndarray, _PreparedTask]]) -> list[StationResult]:
         started = time.perf_counter()
-        batch = np.stack([task.spec(image) for image in images]).astype(np.float32, copy=False)
+        batch = np.stack([task.spec(image) for image, task in items]).astype(np.float32, copy=False)
+        tasks = [task for _, task in items]
+        single = all(task is tasks[0] for task in tasks)
+        feed = self.bundle.contract.feed(batch, tasks[0].tensors if single else [t.tensors for t in tasks])
         preprocessed = time.perf_counter()
-        logits = self.runner.infer({IMAGE_INPUT: batch, **task.feed})["logits"]
+        features = self.runner.infer(feed)[FEATURES_OUTPUT]
         finished = time.perf_counter()
-        preprocess_ms = (preprocessed - started) * 1000 / len(images)
-        inference_ms = (finished - preprocessed) * 1000 / len(images)
-        probabilities = softmax(logits.astype(np.float64))
+        preprocess_ms = (preprocessed - started) * 1000 / len(items)
+        inference_ms = (finished - preprocessed) * 1000 / len(items)
         results = []
-        for row in probabilities:
-            best = int(row.argmax())
-            results.append(StationResult(task.classes[best], best, float(row[best]), row.astype(np.float32),
-                                         preprocess_ms, inference_ms))
+        for row, task in zip(features, tasks):
+            probabilities = softmax(task.tensors.logits(row[None].astype(np.float64)))[0]
+            best = int(probabilities.argmax())
+            confidence = float(probabilities[best])
+            results.append(StationResult(task.classes[best], best, confidence, probabilities.astype(np.float32),
+                                         preprocess_ms, inference_ms, confidence < task.min_confidence, task.name))
         return results
 
     def close(self) -> None:

@@ -1,7 +1,7 @@
 """Build a TensorRT engine from a bundle with the tensorrt Python API (10.x).
 
 Explicit batch (the only mode in TensorRT 10), one optimisation profile from
-the contract (batch 1..max, classes 2..max), a timing cache in the bundle's
+the contract (batch 1..max), a timing cache in the bundle's
 ``engines/`` folder, FP16 with LayerNorm, Softmax and reductions held in FP32
 (precision constraints), and INT8 through an entropy calibrator fed with real
 images. Writes a standard ``.engine`` file plus its sidecar JSON.
@@ -19,13 +19,12 @@ from typing import Callable
 
 from vpt_core.atomicio import atomic_write_bytes
 
-from vpt_core.contract import task_feed
 from vpt_core.errors import TensorRTUnavailableError, VptError
 from vpt_core.manifest import ENGINES_DIR, sha256_file
 from .bundle import Bundle
 from .trt_calibrator import (DEFAULT_CALIBRATION_BATCH, DEFAULT_CALIBRATION_IMAGES, CalibrationBatches,
                              CalibratorCore, make_entropy_calibrator)
-from .trt_profiles import DEFAULT_MAX_BATCH, DEFAULT_MAX_CLASSES, PRECISIONS, ShapeProfile
+from .trt_profiles import DEFAULT_MAX_BATCH, PRECISIONS, ShapeProfile
 from .trt_sidecar import EngineSidecar, current_machine, engine_path_for, import_tensorrt, sidecar_path, tensorrt_major
 
 TIMING_CACHE_NAME = "timing.cache"
@@ -36,7 +35,6 @@ FP32_LAYER_TYPE_NAMES = ("NORMALIZATION", "SOFTMAX", "REDUCE")
 class EngineBuildRequest:
     precision: str = "fp16"
     max_batch: int = DEFAULT_MAX_BATCH
-    max_classes: int = DEFAULT_MAX_CLASSES
     opt_batch: int = 1
     calib_dir: str | None = None
     calib_task: str | None = None
@@ -83,8 +81,7 @@ def build_engine(bundle_dir: str | os.PathLike, request: EngineBuildRequest,
     check_precision_supported(trt.__version__, request.precision)
     bundle = Bundle.open(bundle_dir)
     machine = current_machine()
-    profile = ShapeProfile.from_contract(bundle.contract, request.max_batch, request.max_classes, request.opt_batch,
-                                         max(len(t.classes) for t in bundle.tasks.values()) if bundle.tasks else None)
+    profile = ShapeProfile.from_contract(bundle.contract, request.max_batch, request.opt_batch)
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
     network, parser = _parse_network(trt, builder, logger, bundle)  # the parser owns the weights: keep it
@@ -97,7 +94,7 @@ def build_engine(bundle_dir: str | os.PathLike, request: EngineBuildRequest,
     config.set_timing_cache(timing_cache, False)
     calibration, core = _configure_precision(trt, builder, network, config, bundle, request, log)
     log(f"building a {request.precision} engine for {machine.gpu_name} with TensorRT {trt.__version__} "
-        f"(batch {profile.ranges['batch'].as_list()}, classes {profile.ranges['classes'].as_list()})")
+        f"(batch {profile.ranges['batch'].as_list()})")
     try:
         serialized = builder.build_serialized_network(network, config)
     finally:
@@ -149,12 +146,12 @@ def _configure_precision(trt, builder, network, config, bundle: Bundle, request:
     if request.precision != "int8":
         return None, None
     config.set_flag(trt.BuilderFlag.INT8)
-    task = bundle.task(request.calib_task or bundle.task_names[0])
-    batches = CalibrationBatches.from_folder(request.calib_dir, task.pack.preprocess_spec,
-                                             _task_feed(task), request.calib_batch_size, request.calib_max_images)
+    tasks = [bundle.task(request.calib_task)] if request.calib_task else list(bundle.tasks.values())
+    batches = CalibrationBatches.from_folder(request.calib_dir, bundle.contract, tasks, request.calib_batch_size,
+                                             request.calib_max_images)
     from .trt_cuda import DeviceBuffer
 
-    cache_path = bundle.root / ENGINES_DIR / f"calibration.{task.name}.cache"
+    cache_path = bundle.root / ENGINES_DIR / f"calibration.{'+'.join(t.name for t in tasks)}.cache"
     core = CalibratorCore(batches, cache_path, DeviceBuffer,
                           on_batch=lambda done, total: log(f"calibration batch {done}/{total}"))
     config.int8_calibrator = make_entropy_calibrator(trt, core)
@@ -162,19 +159,14 @@ def _configure_precision(trt, builder, network, config, bundle: Bundle, request:
     for name, shape in batches.shapes().items():
         calibration_profile.set_shape(name, shape, shape, shape)
     config.set_calibration_profile(calibration_profile)
-    record = {"task": task.name, "images_dir": str(request.calib_dir), "images": len(batches.paths),
+    # Prompts are inputs whose ranges come from the tasks fed here; the sidecar says which tasks those were.
+    record = {"tasks": [t.name for t in tasks], "images_dir": str(request.calib_dir), "images": len(batches.paths),
               "batch_size": batches.batch_size, "cache": cache_path.name}
     return record, core
 
 
-def _task_feed(task):
-    pack = task.pack
-    return task_feed(pack.prompts, pack.head_weight, pack.head_bias)
-
-
 def register_engine(bundle_dir: str | os.PathLike, engine_file: str | os.PathLike, precision: str,
-                    max_batch: int = DEFAULT_MAX_BATCH, max_classes: int = DEFAULT_MAX_CLASSES,
-                    opt_batch: int = 1, opt_classes: int | None = None) -> EngineSidecar:
+                    max_batch: int = DEFAULT_MAX_BATCH, opt_batch: int = 1) -> EngineSidecar:
     """Write the sidecar for an engine built outside vpt (``build_engine.sh`` / trtexec) on this machine."""
     if precision not in PRECISIONS:
         raise VptError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
@@ -183,7 +175,7 @@ def register_engine(bundle_dir: str | os.PathLike, engine_file: str | os.PathLik
     if not engine_path.is_file():
         raise VptError(f"{engine_path}: engine file not found")
     machine = current_machine()
-    profile = ShapeProfile.from_contract(bundle.contract, max_batch, max_classes, opt_batch, opt_classes)
+    profile = ShapeProfile.from_contract(bundle.contract, max_batch, opt_batch)
     sidecar = EngineSidecar(
         engine_file=engine_path.name, engine_sha256=sha256_file(engine_path), precision=precision,
         tensorrt_version=machine.tensorrt_version, gpu_name=machine.gpu_name,

@@ -6,25 +6,25 @@ list of device pointers, one per network input, in the order of ``names``.
 without tensorrt (they are unit-tested with a fake device); only
 :func:`make_entropy_calibrator` subclasses the TensorRT class, at build time.
 
-The prompts and head are network inputs too, so calibration runs with one
-task's tensors (the bundle's first task unless told otherwise); every task
-then shares those activation ranges.
+The prompts are network inputs too, so their activation ranges come from the
+tasks fed during calibration: by default every task of the bundle, dealt out
+image by image (mixed batches, as a serving engine sees them); with one named
+task, the engine is meant for that task (the sidecar records which).
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
 from vpt_core.atomicio import atomic_write_bytes
 from vpt_core.errors import ImageReadError
 from vpt_core.images import read_image_rgb
-from vpt_core.preprocess import PreprocessSpec
 
-from vpt_core.contract import IMAGE_INPUT
+from vpt_core.contract import BundleContract
 from vpt_core.errors import VptError
 from vpt_core.imagefiles import list_images, spread
 
@@ -33,23 +33,28 @@ DEFAULT_CALIBRATION_IMAGES = 512
 
 
 class CalibrationBatches:
-    """Full batches of preprocessed images, each with the calibration task's tensors."""
+    """Full batches of preprocessed images; image i is fed with task i mod (number of tasks).
 
-    def __init__(self, image_paths: Sequence[Path], spec: PreprocessSpec, task_feed: Mapping[str, np.ndarray],
+    ``tasks`` are the bundle's tasks (``BundleTask``: its preprocessing and prepared tensors).
+    """
+
+    def __init__(self, image_paths: Sequence[Path], contract: BundleContract, tasks: Sequence,
                  batch_size: int = DEFAULT_CALIBRATION_BATCH, max_images: int | None = DEFAULT_CALIBRATION_IMAGES):
-        if batch_size < 1:
-            raise VptError(f"calibration batch size must be at least 1, got {batch_size}")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise VptError(f"calibration batch size must be at least 1, got {batch_size!r}")
+        if not tasks:
+            raise VptError("INT8 calibration needs at least one task in the bundle")
         self.paths = spread(list(image_paths), max_images)
         if len(self.paths) < batch_size:
             raise VptError(f"INT8 calibration needs at least {batch_size} images, found {len(self.paths)}")
-        self.spec, self.task_feed, self.batch_size = spec, dict(task_feed), batch_size
+        self.contract, self.tasks, self.batch_size = contract, list(tasks), batch_size
         self.skipped: list[str] = []
 
     @classmethod
-    def from_folder(cls, folder: str | os.PathLike, spec: PreprocessSpec, task_feed: Mapping[str, np.ndarray],
+    def from_folder(cls, folder: str | os.PathLike, contract: BundleContract, tasks: Sequence,
                     batch_size: int = DEFAULT_CALIBRATION_BATCH,
                     max_images: int | None = DEFAULT_CALIBRATION_IMAGES) -> "CalibrationBatches":
-        return cls(list_images(folder), spec, task_feed, batch_size, max_images)
+        return cls(list_images(folder), contract, tasks, batch_size, max_images)
 
     @property
     def num_batches(self) -> int:
@@ -57,21 +62,26 @@ class CalibrationBatches:
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
         """Shape of every input during calibration (TensorRT's calibration profile)."""
-        shapes = {name: tuple(array.shape) for name, array in self.task_feed.items()}
-        return {IMAGE_INPUT: (self.batch_size, *self.spec.input_size), **shapes}
+        return {spec.name: self.contract.concrete_shape(spec.name, batch=self.batch_size)
+                for spec in self.contract.inputs}
 
     def __iter__(self) -> Iterator[dict[str, np.ndarray]]:
         """Feeds of exactly ``batch_size`` images; unreadable files are skipped and remembered."""
         pending: list[np.ndarray] = []
+        chosen: list = []
+        accepted = 0
         for path in self.paths:
+            task = self.tasks[accepted % len(self.tasks)]
             try:
-                pending.append(self.spec(read_image_rgb(path)))
+                pending.append(task.pack.preprocess_spec(read_image_rgb(path)))
             except ImageReadError as error:
                 self.skipped.append(str(error))
                 continue
+            accepted += 1
+            chosen.append(task.tensors)
             if len(pending) == self.batch_size:
-                yield {IMAGE_INPUT: np.stack(pending).astype(np.float32, copy=False), **self.task_feed}
-                pending = []
+                yield self.contract.feed(np.stack(pending), chosen)
+                pending, chosen = [], []
 
 
 class CalibratorCore:

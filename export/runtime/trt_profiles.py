@@ -11,11 +11,10 @@ import shlex
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from vpt_core.contract import BATCH, CLASSES, DYNAMIC_DIMS, BundleContract
+from vpt_core.contract import BATCH, DYNAMIC_DIMS, BundleContract
 from vpt_core.errors import VptError
 
 DEFAULT_MAX_BATCH = 8
-DEFAULT_MAX_CLASSES = 64
 PRECISIONS = ("fp32", "fp16", "int8")
 
 
@@ -42,17 +41,12 @@ class ShapeProfile:
 
     @classmethod
     def from_contract(cls, contract: BundleContract, max_batch: int = DEFAULT_MAX_BATCH,
-                      max_classes: int = DEFAULT_MAX_CLASSES, opt_batch: int = 1,
-                      opt_classes: int | None = None) -> "ShapeProfile":
-        """Batch 1..max_batch (optimised for ``opt_batch``), classes 2..max_classes."""
-        low_batch, low_classes = DYNAMIC_DIMS[BATCH], DYNAMIC_DIMS[CLASSES]
-        if max_batch < low_batch:
-            raise VptError(f"--max-batch must be at least {low_batch}, got {max_batch}")
-        if max_classes < low_classes:
-            raise VptError(f"--max-classes must be at least {low_classes}, got {max_classes}")
-        opt_classes = min(max(opt_classes or low_classes, low_classes), max_classes)
-        return cls(contract, {BATCH: DimRange(low_batch, min(max(opt_batch, low_batch), max_batch), max_batch),
-                              CLASSES: DimRange(low_classes, opt_classes, max_classes)})
+                      opt_batch: int = 1) -> "ShapeProfile":
+        """Batch 1..max_batch, optimised for ``opt_batch`` (heads are outside the engine: no class axis)."""
+        low_batch = DYNAMIC_DIMS[BATCH]
+        if not isinstance(max_batch, int) or max_batch < low_batch:
+            raise VptError(f"--max-batch must be a whole number of at least {low_batch}, got {max_batch!r}")
+        return cls(contract, {BATCH: DimRange(low_batch, min(max(opt_batch, low_batch), max_batch), max_batch)})
 
     def input_shapes(self) -> dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]]:
         """``{input: (min_shape, opt_shape, max_shape)}`` for every input of the contract."""
@@ -80,7 +74,7 @@ class ShapeProfile:
 
 
 def shape_spec(shapes: Mapping[str, Sequence[int]]) -> str:
-    """``images:1x3x224x224,prompts:12x10x384,...`` as trtexec and ONNX Runtime's TensorRT provider read it."""
+    """``images:1x3x224x224,prompts:1x12x10x384,...`` as trtexec and ONNX Runtime's TensorRT provider read it."""
     return ",".join(f"{name}:{'x'.join(str(int(v)) for v in shape)}" for name, shape in shapes.items())
 
 

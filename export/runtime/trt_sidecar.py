@@ -113,9 +113,8 @@ def compatibility_problems(sidecar: EngineSidecar, machine: MachineInfo, onnx_sh
 
 def rebuild_command(bundle_root: str | os.PathLike, sidecar: EngineSidecar) -> str:
     precision = {"fp16": " --fp16", "int8": " --int8 --calib-dir IMAGES_DIR"}.get(sidecar.precision, "")
-    batch, classes = sidecar.profile.get("batch", [1, 1, 8]), sidecar.profile.get("classes", [2, 2, 64])
-    return (f"vpt deploy build-engine {bundle_root}{precision} --max-batch {batch[-1]} "
-            f"--max-classes {classes[-1]}")
+    batch = sidecar.profile.get("batch", [1, 1, 8])
+    return f"vpt deploy build-engine {bundle_root}{precision} --max-batch {batch[-1]}"
 
 
 def check_engine(engine_path: Path, sidecar: EngineSidecar, machine: MachineInfo, onnx_sha256: str,

@@ -20,15 +20,15 @@ from typing import Any, Callable
 import numpy as np
 
 from vpt_core.atomicio import atomic_path
-from vpt_core.errors import ImageReadError
-from vpt_core.images import read_image_rgb
-
-from vpt_core.contract import IMAGE_INPUT, task_feed
-from vpt_core.errors import QuantizationRefusedError
+from vpt_core.contract import FEATURES_OUTPUT
+from vpt_core.errors import ImageReadError, QuantizationRefusedError
 from vpt_core.imagefiles import list_images, spread
-from vpt_core.manifest import INT8_CPU_NAME, make_shareable, now_iso, read_manifest, sha256_file, write_manifest
-from .runtime.bundle import Bundle
-from .runtime.runners import OnnxRuntimeRunner
+from vpt_core.images import read_image_rgb
+from vpt_core.manifest import INT8_CPU_NAME, now_iso, sha256_file
+
+from .bundle import Bundle
+from .bundle_edit import BundleChange, change_bundle
+from .runners import OnnxRuntimeRunner
 
 MIN_AGREEMENT = 0.99
 MIN_IMAGES = 20
@@ -61,22 +61,26 @@ def quantize_cpu(bundle_dir: str | os.PathLike, task: str, images_dir: str | os.
                  min_agreement: float = MIN_AGREEMENT, max_images: int = DEFAULT_MAX_IMAGES,
                  threads: int | None = None, on_progress: Callable[[int, int], None] | None = None
                  ) -> QuantizationReport:
-    """Quantise (or reuse) the INT8 model, check it on ``task``'s images, and record it if it passes."""
-    bundle = Bundle.open(bundle_dir)
-    pack = bundle.task(task).pack
-    candidate = bundle.root / f".{INT8_CPU_NAME}.candidate"
-    existing = _verified_int8(bundle)
-    model_path = existing or _quantize(bundle.backbone_path, candidate)
-    try:
-        report = _agreement(bundle, pack, model_path, images_dir, min_agreement, max_images, threads, on_progress)
-        if not report.passed:
-            raise QuantizationRefusedError(_refusal(report))
-        if existing is None:
-            os.replace(candidate, bundle.root / INT8_CPU_NAME)
-            make_shareable(bundle.root / INT8_CPU_NAME)
-        _record(bundle.root, report)
-    finally:
-        candidate.unlink(missing_ok=True)
+    """Quantise (or reuse) the INT8 model, check it on ``task``'s images, and record it if it passes.
+
+    A bundle change (see ``bundle_edit``): a refused or interrupted run leaves the bundle as it was.
+    """
+    with change_bundle(bundle_dir) as change:
+        bundle = Bundle.open(change.root)
+        pack = bundle.task(task).pack
+        candidate = change.root / f".{INT8_CPU_NAME}.candidate.tmp"
+        existing = _verified_int8(bundle)
+        model_path = existing or _quantize(bundle.backbone_path, candidate)
+        try:
+            report = _agreement(bundle, pack, model_path, images_dir, min_agreement, max_images, threads,
+                                on_progress)
+            if not report.passed:
+                raise QuantizationRefusedError(_refusal(report))
+            if existing is None:
+                model_path = change.adopt(candidate, INT8_CPU_NAME)
+            _record(change, model_path, report)
+        finally:
+            candidate.unlink(missing_ok=True)
     return report
 
 
@@ -124,7 +128,7 @@ def _agreement(bundle: Bundle, pack, int8_path: Path, images_dir, min_agreement,
     paths = spread(list_images(images_dir), max_images)
     fp32 = OnnxRuntimeRunner(bundle.backbone_path, bundle.contract, ["CPUExecutionProvider"], threads)
     int8 = OnnxRuntimeRunner(int8_path, bundle.contract, ["CPUExecutionProvider"], threads)
-    feed = task_feed(pack.prompts, pack.head_weight, pack.head_bias)
+    tensors = bundle.task(pack.name).tensors
     matches = images = skipped = 0
     for start in range(0, len(paths), 16):
         batch = []
@@ -134,9 +138,9 @@ def _agreement(bundle: Bundle, pack, int8_path: Path, images_dir, min_agreement,
             except ImageReadError:
                 skipped += 1
         if batch:
-            inputs = {IMAGE_INPUT: np.stack(batch).astype(np.float32), **feed}
-            top_fp32 = fp32.infer(inputs)["logits"].argmax(axis=1)
-            top_int8 = int8.infer(inputs)["logits"].argmax(axis=1)
+            inputs = bundle.contract.feed(np.stack(batch), tensors)
+            top_fp32 = tensors.logits(fp32.infer(inputs)[FEATURES_OUTPUT]).argmax(axis=1)
+            top_int8 = tensors.logits(int8.infer(inputs)[FEATURES_OUTPUT]).argmax(axis=1)
             matches += int(np.sum(top_fp32 == top_int8))
             images += len(batch)
         if on_progress:
@@ -156,14 +160,12 @@ def _refusal(report: QuantizationReport) -> str:
             f"{report.min_agreement:.0%} gate; the INT8 model was not written")
 
 
-def _record(root: Path, report: QuantizationReport) -> None:
-    manifest = read_manifest(root)
-    path = root / INT8_CPU_NAME
-    entry = manifest.get("int8_cpu") or {"file": INT8_CPU_NAME, "method": METHOD, "agreement": {}}
+def _record(change: BundleChange, path: Path, report: QuantizationReport) -> None:
+    entry = change.manifest.get("int8_cpu") or {"method": METHOD, "agreement": {}}
     digest = sha256_file(path)
     if entry.get("sha256") != digest:
         entry["agreement"] = {}  # figures for an earlier INT8 model say nothing about this one
-    entry.update({"sha256": digest, "size_bytes": path.stat().st_size})
+    entry.update({"file": path.relative_to(change.root).as_posix(), "sha256": digest,
+                  "size_bytes": path.stat().st_size})
     entry["agreement"][report.task] = {**report.to_dict(), "checked": now_iso()}
-    manifest["int8_cpu"] = entry
-    write_manifest(root, manifest)
+    change.manifest["int8_cpu"] = entry
