@@ -32,9 +32,32 @@ class Progress:
 
 @dataclass(frozen=True)
 class Notice:
-    """Something the user should read: skipped files, no validation split, ..."""
+    """Something the user should read: skipped files, no validation split, ...
+
+    ``key`` names the kind of notice and ``values`` its parts, so an app can show
+    it in the user's language (``message`` is the English text).
+    """
 
     message: str
+    key: str = ""
+    values: tuple[tuple[str, Any], ...] = ()
+
+    def value(self, name: str, default: Any = None) -> Any:
+        return dict(self.values).get(name, default)
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """The whole run (automatic choice, preparation, training, checks) as one bar: never goes back.
+
+    ``fraction`` in [0, 1]; ``eta_seconds`` for the whole remaining run; ``stage`` a short word
+    (``"choose"``, ``"prepare"``, ``"train"``, ``"check"``).
+    """
+
+    fraction: float
+    elapsed_seconds: float
+    eta_seconds: float | None
+    stage: str
 
 
 @dataclass(frozen=True)
@@ -77,4 +100,4 @@ class Finished:
         return self.result.metrics
 
 
-TrainEvent = PhaseStarted | Progress | Notice | TrainStep | EpochEnd | Cancelled | Finished
+TrainEvent = PhaseStarted | Progress | RunProgress | Notice | TrainStep | EpochEnd | Cancelled | Finished
