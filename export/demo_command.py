@@ -30,7 +30,6 @@ def register(commands) -> None:
     parser.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--images-per-combination", type=int, default=8, metavar="N",
                         help="training photos per part variant and defect (12 combinations; default 8)")
-    parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON document")
     parser.set_defaults(handler=run_demo)
@@ -110,12 +109,12 @@ def _make_dataset(out: Path, args, bar: ProgressBar):
 def _train_task(task: str, folder: Path, backbone_config, out: Path, args, bar: ProgressBar) -> Path:
     from vpt_engine.prompts import PromptConfig
     from vpt_engine.taskpack import save_task
-    from vpt_engine.training import TrainConfig
     from vpt_engine.cli.engine_commands import consume_training, load_dataset_with_progress
+    from vpt_engine.train_config import TrainConfig
 
     bar.line(f"task '{task}': training on {folder}")
     backbone, data = load_dataset_with_progress(str(folder), backbone_config, bar)
-    result = consume_training(backbone, data, PromptConfig(), TrainConfig(epochs=args.epochs, seed=args.seed), bar)
+    result = consume_training(backbone, data, PromptConfig(), TrainConfig(seed=args.seed), bar)
     if result is None:
         raise KeyboardInterrupt
     return save_task(result, backbone, out / "tasks" / f"{task}.vptask", name=task)

@@ -43,6 +43,7 @@ class HeadFeatures(str, Enum):
 class HeadInit(str, Enum):
     NORMAL = "normal"          # truncated normal, std 0.02
     CLASS_MEAN = "class_mean"  # normalised class-mean features of the frozen backbone
+    PROBE = "probe"            # a linear probe fitted on the starting features (then trained with the prompts)
 
 
 def parse_enum(enum_type: type[Enum], value: Any, what: str) -> Enum:

@@ -1,4 +1,4 @@
-"""Bar charts with error bars, drawn with Pillow (no plotting library needed)."""
+"""Bar and line charts, drawn with Pillow (no plotting library needed). Pure: callers give every title and label."""
 
 from __future__ import annotations
 
@@ -20,25 +20,6 @@ def font(size: int) -> ImageFont.ImageFont:
         return ImageFont.load_default(size=size)
     except TypeError:   # Pillow < 10.1 has one bitmap size only
         return ImageFont.load_default()
-
-
-def plot_summary(rows, path: str | Path, title: str = "", chance: float | None = None) -> Path:
-    """One panel per metric; groups of bars per shot count, one bar (mean ± std) per method.
-
-    ``chance`` (e.g. 1 / number of classes) is drawn as a dashed line: the balanced accuracy of guessing.
-    """
-    from .report import METRIC_TITLES, METRICS, method_order
-
-    methods = sorted({r.method for r in rows}, key=method_order)
-    labels = {r.method: r.label for r in rows}
-    shots = sorted({r.shots for r in rows})
-    by_key = {(r.shots, r.method): r for r in rows}
-    panels = []
-    for metric in METRICS:
-        groups = [[(by_key[(k, m)].mean(metric), by_key[(k, m)].std(metric)) if (k, m) in by_key else None
-                   for m in methods] for k in shots]
-        panels.append(bar_panel(groups, [f"{k}-shot" for k in shots], METRIC_TITLES[metric] + " (%)", chance))
-    return save_png(compose(panels, [labels[m] for m in methods], title), path)
 
 
 def compose(panels: Sequence[Image.Image], legend_names: Sequence[str], title: str = "") -> Image.Image:
