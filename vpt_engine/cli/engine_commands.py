@@ -221,18 +221,29 @@ def run_eval(args: argparse.Namespace) -> int:
                        on_progress=lambda done, total: bar.update(done / total, f"reading images {done}/{total}"))
     bar.close()
     report = evaluate(task, data, args.batch_size)
-    document = {"task": str(args.task), **report.to_dict(), "skipped": [str(p) for p, _ in data.skipped]}
+    routing = report.routing(task.pack.min_confidence)
+    document = {"task": str(args.task), **report.to_dict(), "uncertain": {**task.pack.rejection, **routing},
+                "skipped": [str(p) for p, _ in data.skipped]}
     if args.json:
         print_json(document)
         return 0
     print(f"accuracy {report.accuracy:.4f} on {report.total} images "
           f"(balanced accuracy {report.balanced_accuracy:.4f})")
+    print(describe_routing(routing))
     for name, value in report.per_class_accuracy.items():
         print(f"  {name:<20} {'n/a' if value is None else f'{value:.4f}'}")
     print(format_confusion(report))
     for path, reason in data.skipped:
         print(f"skipped: {reason}", file=sys.stderr)
     return 0
+
+
+def describe_routing(routing: dict) -> str:
+    if routing["min_confidence"] <= 0:
+        return "uncertain: this task has no threshold (too few training pictures to calibrate one)"
+    rest = "n/a" if routing["accuracy_of_rest"] is None else f"{routing['accuracy_of_rest']:.4f}"
+    return (f"uncertain below confidence {routing['min_confidence']:.3f}: {routing['routed']} images "
+            f"({routing['routed_fraction']:.1%}) would go to a person; accuracy of the rest {rest}")
 
 
 def run_predict(args: argparse.Namespace) -> int:
@@ -245,5 +256,8 @@ def run_predict(args: argparse.Namespace) -> int:
         print_json({"task": str(args.task), "predictions": [p.to_dict() for p in predictions]})
     else:
         for p in predictions:
-            print(f"{p.path}\t{p.label}\t{p.confidence:.4f}" if p.error is None else f"{p.path}\tERROR\t{p.error}")
+            if p.error is not None:
+                print(f"{p.path}\tERROR\t{p.error}")
+            else:
+                print(f"{p.path}\t{p.label}\t{p.confidence:.4f}" + ("\tuncertain" if p.uncertain else ""))
     return 0 if all(p.error is None for p in predictions) else 1
