@@ -28,6 +28,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from vpt_core.contract import FEATURES_OUTPUT, TaskTensors
+from vpt_core.manifest import read_manifest
 from vpt_core.errors import BundleError, TaskPackError
 from vpt_core.metrics import softmax
 from vpt_core.preprocess import PreprocessSpec
@@ -243,11 +244,11 @@ class Station:
         refused: that needs a new Station.
         """
         with self._lock:
+            named = str(read_manifest(self.bundle.root)["backbone"].get("sha256"))
+            if named != self.bundle.backbone_sha256:
+                raise BundleError(f"{self.bundle.root}: the manifest now names another backbone (sha256 {named[:12]}..., "
+                                  f"running {self.bundle.backbone_sha256[:12]}...); restart the station to load it")
             bundle = self._reopen_bundle()
-            if bundle.backbone_sha256 != self.bundle.backbone_sha256:
-                raise BundleError(f"{bundle.root}: the manifest now names another backbone (sha256 "
-                                  f"{bundle.backbone_sha256[:12]}..., running {self.bundle.backbone_sha256[:12]}...); "
-                                  "restart the station to load it")
             if not bundle.tasks:
                 raise BundleError(f"{bundle.root}: the bundle has no tasks any more")
             old, tasks = self._tasks, {}

@@ -2,10 +2,11 @@
 
 ``offer`` never blocks and never raises: a full queue drops its oldest result
 (the newest say most about the line now) and counts it. The sink's thread
-delivers the oldest queued result; a failure leaves it at the head and is
-retried with growing pauses (``Transient``), unless the sink says retrying is
-pointless (``Permanent``: counted as failed and dropped). Every count is
-reported on ``/metrics`` and ``/v1/health``.
+takes the oldest queued result and delivers it; a failure is retried with
+growing pauses, unless the sink says retrying is pointless (``Permanent``:
+counted as failed and dropped). So at most ``capacity`` results wait, plus the
+one being delivered, and every result is either delivered or counted as
+dropped. Every count is reported on ``/metrics`` and ``/v1/health``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class QueuedSink:
         self.capacity = capacity
         self.first_retry_s, self.max_retry_s = first_retry_s, max_retry_s
         self._queue: deque[SinkEvent] = deque()
+        self._in_flight: SinkEvent | None = None   # taken from the queue, not yet delivered
         self._cond = threading.Condition()
         self._stopping = False
         self._deadline = float("inf")
@@ -70,7 +72,8 @@ class QueuedSink:
                 self.accepted += 1
                 self._cond.notify()
         except Exception as error:  # a sink's own bug must not reach the inspection loop
-            self.dropped += 1
+            with self._cond:
+                self.dropped += 1
             self._note_failure(f"could not queue a result: {error}")
 
     # -- life ----------------------------------------------------------------------------
@@ -86,12 +89,13 @@ class QueuedSink:
         if self._thread.is_alive():
             self._thread.join(timeout + 2.0)
         self._close()
+        left = self._abandoned()
         with self._cond:
-            left = len(self._queue)
+            left += len(self._queue) + (self._in_flight is not None)
             self._queue.clear()
-        left += self._abandoned()
-        if left:
+            self._in_flight = None
             self.dropped += left
+        if left:
             log.warning("%s %s: %d results not delivered at shutdown", self.kind, self.target, left)
 
     def _close(self) -> None:
@@ -110,29 +114,35 @@ class QueuedSink:
             log.exception("%s %s stopped", self.kind, self.target)
 
     def _run(self) -> None:
+        while (event := self._next()) is not None:
+            if not self._deliver_until_done(event):
+                return   # stopping: stop() counts the result in flight as dropped
+            with self._cond:
+                self._in_flight = None
+
+    def _deliver_until_done(self, event: SinkEvent) -> bool:
+        """Deliver, retrying failures with growing pauses; False when the sink stops first."""
         delay = self.first_retry_s
         while True:
-            event = self._next()
-            if event is None:
-                return
             try:
                 self.deliver(event)
             except Permanent as error:
-                self._take(event)
-                self.dropped += 1
+                with self._cond:   # offer() counts drops too, from another thread
+                    self.dropped += 1
                 self._note_failure(str(error))
+                return True
             except Exception as error:
                 self._note_failure(str(error) or type(error).__name__)
                 if self._pause(delay):
-                    return
+                    return False
                 delay = min(self.max_retry_s, delay * 2)
             else:
-                self._take(event)
                 self.delivered += 1
-                delay = self.first_retry_s
                 self._note_success()
+                return True
 
     def _next(self) -> SinkEvent | None:
+        """The oldest queued result, now in flight; None when stopping (and drained, or past the deadline)."""
         with self._cond:
             while not self._queue:
                 if self._stopping:
@@ -140,12 +150,8 @@ class QueuedSink:
                 self._cond.wait()
             if self._stopping and time.monotonic() > self._deadline:
                 return None
-            return self._queue[0]
-
-    def _take(self, event: SinkEvent) -> None:
-        with self._cond:
-            if self._queue and self._queue[0] is event:   # unless the overflow dropped it meanwhile
-                self._queue.popleft()
+            self._in_flight = self._queue.popleft()
+            return self._in_flight
 
     def _pause(self, seconds: float) -> bool:
         """Wait before a retry; True when the sink is stopping (then nothing more is retried)."""
@@ -176,7 +182,7 @@ class QueuedSink:
 
     def status(self) -> dict[str, Any]:
         with self._cond:
-            queued = len(self._queue)
+            queued = len(self._queue) + (self._in_flight is not None)
         document = {"kind": self.kind, "target": self.target, "healthy": self.healthy, "queued": queued,
                     "capacity": self.capacity, "accepted": self.accepted, "delivered": self.delivered,
                     "dropped": self.dropped, "failures": self.failures, "last_error": self.last_error or None}

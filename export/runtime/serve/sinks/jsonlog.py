@@ -58,14 +58,18 @@ class JsonLinesLog(QueuedSink):
         try:
             start = os.fstat(fd).st_size
             try:
-                written = 0
-                while written < len(line):
-                    written += os.write(fd, line[written:])
+                self._write_all(fd, line)
             except OSError:
                 os.ftruncate(fd, start)   # no half line stays behind
                 raise
         finally:
             os.close(fd)
+
+    @staticmethod
+    def _write_all(fd: int, data: bytes) -> None:
+        written = 0
+        while written < len(data):
+            written += os.write(fd, data[written:])
 
     def _rotate(self) -> None:
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
