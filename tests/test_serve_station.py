@@ -92,3 +92,17 @@ def test_prepared_images_of_several_tasks_share_one_run(bundle):
         alone = station.predict_mixed([(rgb(i), task)])[0]
         assert result.task == task and result.task_sha256 == station.tasks[task].sha256
         np.testing.assert_allclose(result.probabilities, alone.probabilities, atol=1e-5)
+
+
+def test_a_cpu_station_runs_one_picture_at_a_time_by_default(bundle):
+    pytest.importorskip("fastapi", reason="vpt serve needs the station extra")
+    from export.runtime.serve.engine import GPU_BATCH, auto_max_batch
+
+    station = Station(bundle, backend="onnxruntime", providers=["CPUExecutionProvider"])
+    assert auto_max_batch(station) == 1
+
+    class GpuRunner:
+        backend, providers = "onnxruntime", ["CUDAExecutionProvider", "CPUExecutionProvider"]
+
+    station.runner = GpuRunner()
+    assert auto_max_batch(station) == GPU_BATCH

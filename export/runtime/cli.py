@@ -62,7 +62,9 @@ def _register_serve(commands) -> None:
     limits = parser.add_argument_group("limits")
     limits.add_argument("--max-upload-mb", type=float, default=32.0, help="largest request body")
     limits.add_argument("--max-pixels", type=int, default=50_000_000, help="largest picture (width x height)")
-    limits.add_argument("--max-batch", type=int, default=8, help="most pictures merged into one engine run")
+    limits.add_argument("--max-batch", type=int, default=None,
+                        help="most pictures merged into one engine run (default: 1 on a CPU, where a batch is no "
+                             "faster per picture; 8 on a GPU)")
     limits.add_argument("--results-kept", type=int, default=1000, help="results kept for GET /v1/results")
     limits.add_argument("--watch-interval", type=float, default=2.0, metavar="SECONDS",
                         help="look for bundle changes by other commands this often (0: never)")

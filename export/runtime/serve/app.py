@@ -67,26 +67,26 @@ def _add_task_routes(app: FastAPI, service: StationService) -> None:
         return JSONResponse(document, status_code=status)
 
     @app.get("/v1/tasks", summary="Every task: classes, prompt shape, image fit, pack sha256, versions")
-    async def tasks() -> dict[str, Any]:
-        return service.describe_tasks()
+    async def tasks() -> JSONResponse:
+        return JSONResponse(service.describe_tasks())
 
     @app.put("/v1/task", summary="Switch the current task; answers with the task now in force")
-    async def switch(choice: TaskChoice) -> dict[str, Any]:
-        return service.switch_task(choice.name)
+    async def switch(choice: TaskChoice) -> JSONResponse:
+        return JSONResponse(service.switch_task(choice.name))
 
     @app.post("/v1/tasks", status_code=201, openapi_extra=TASK_BODY,
               summary="Add a .vptask (validated like 'vpt bundle add-task'); ?replace=true to replace")
-    async def add_task(request: Request, replace: bool = False) -> dict[str, Any]:
+    async def add_task(request: Request, replace: bool = False) -> JSONResponse:
         data = await _uploaded_file(request, "task")
-        return await run_in_threadpool(service.add_task, data, replace)
+        return JSONResponse(await run_in_threadpool(service.add_task, data, replace), status_code=201)
 
     @app.delete("/v1/tasks/{name}", summary="Remove a task (not the last one, not the current one)")
-    async def remove_task(name: str) -> dict[str, Any]:
-        return await run_in_threadpool(service.remove_task, name)
+    async def remove_task(name: str) -> JSONResponse:
+        return JSONResponse(await run_in_threadpool(service.remove_task, name))
 
     @app.post("/v1/tasks/{name}/rollback", summary="Serve the task's previous version again")
-    async def rollback(name: str) -> dict[str, Any]:
-        return await run_in_threadpool(service.rollback_task, name)
+    async def rollback(name: str) -> JSONResponse:
+        return JSONResponse(await run_in_threadpool(service.rollback_task, name))
 
 
 def _add_prediction_routes(app: FastAPI, service: StationService) -> None:
@@ -102,12 +102,12 @@ def _add_prediction_routes(app: FastAPI, service: StationService) -> None:
 
 def _add_result_routes(app: FastAPI, service: StationService) -> None:
     @app.get("/v1/results", summary="Results with an id above 'since' (oldest first)")
-    async def results(since: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
+    async def results(since: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000)) -> JSONResponse:
         ring = service.ring
         items = ring.since(since, limit)
         oldest = ring.oldest_id
-        return {"results": items, "last_id": ring.last_id, "oldest_id": oldest,
-                "missed": max(0, oldest - since - 1) if ring.last_id > since else 0}
+        return JSONResponse({"results": items, "last_id": ring.last_id, "oldest_id": oldest,
+                             "missed": max(0, oldest - since - 1) if ring.last_id > since else 0})
 
     @app.get("/v1/results/stream", summary="Live results as server-sent events (event 'result', id = result id)")
     async def stream(request: Request, since: int | None = Query(None, ge=0)) -> StreamingResponse:

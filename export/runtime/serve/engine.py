@@ -7,6 +7,12 @@ once, and merging queued requests into one batch costs a lone request
 nothing (no waiting window: the thread takes only what is already queued).
 Images of different tasks share a run safely: under contract 2 each image
 carries its own task's prompts and its own head is applied to its own row.
+
+How many to merge depends on the device. On a GPU a batch of 8 costs little
+more than one picture. On a CPU it does not pay: ViT-Ti/16 on ONNX Runtime
+(2 cores of the shared development VM, busy with other jobs) took 156 ms per
+picture in batches of 8 against 135 ms one at a time, so on a CPU the default
+is 1 and the queue only serialises runs (``benchmarks/bench_serve.py`` compares both).
 """
 
 from __future__ import annotations
@@ -25,6 +31,17 @@ from .errors import Unavailable
 
 log = logging.getLogger("vpt.serve")
 _STOP = object()
+
+
+GPU_BATCH = 8
+
+
+def auto_max_batch(station: Station) -> int:
+    """1 when the backbone runs on ONNX Runtime's CPU provider alone, else ``GPU_BATCH``."""
+    providers = getattr(station.runner, "providers", None)
+    if station.backend == "onnxruntime" and providers is not None and set(providers) <= {"CPUExecutionProvider"}:
+        return 1
+    return GPU_BATCH
 
 
 class InferenceEngine:

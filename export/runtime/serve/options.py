@@ -42,7 +42,7 @@ class ServeOptions:
     # limits
     max_upload_bytes: int = 32 * MIB
     max_pixels: int = 50_000_000
-    max_batch: int = 8
+    max_batch: int | None = None          # None: 1 on a CPU, 8 on a GPU (see engine.auto_max_batch)
     results_kept: int = 1000
     watch_interval_s: float = 2.0          # 0: do not watch the bundle for changes by other commands
     # sinks
@@ -60,7 +60,8 @@ class ServeOptions:
         _at_least("port", self.port, 0)
         _at_least("--max-upload-mb", self.max_upload_bytes, 1)
         _at_least("--max-pixels", self.max_pixels, 1)
-        _at_least("--max-batch", self.max_batch, 1)
+        if self.max_batch is not None:
+            _at_least("--max-batch", self.max_batch, 1)
         _at_least("--results-kept", self.results_kept, 1)
         _at_least("--mqtt-buffer", self.mqtt_buffer, 1)
         _at_least("--webhook-buffer", self.webhook_buffer, 1)

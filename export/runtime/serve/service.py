@@ -24,7 +24,7 @@ from .. import bundle_edit
 from ..bundle import Bundle
 from ..station import PreparedImage, Station, StationResult, StationTask
 from .decoding import DecodedImage, decode_image
-from .engine import InferenceEngine
+from .engine import InferenceEngine, auto_max_batch
 from .errors import BadRequest, Conflict, NotFound, ServiceError, Unavailable, Unprocessable
 from .metrics import ServiceMetrics
 from .options import ServeOptions
@@ -80,7 +80,7 @@ class StationService:
             log.info("note: %s", note)
         if options.task:
             station.set_task(options.task)
-        engine = InferenceEngine(station, options.max_batch, on_batch=self._count_batch)
+        engine = InferenceEngine(station, options.max_batch or auto_max_batch(station), on_batch=self._count_batch)
         engine.start()
         self.engine = engine
         self._manifest_signature = manifest_signature(self.root)
@@ -279,7 +279,8 @@ class StationService:
                                self.load_error or "the backbone is still loading")
         else:
             document.update(task=station.current_task, backend=station.backend, description=station.description,
-                            backbone_sha256=station.bundle.backbone_sha256, tasks=station.task_names)
+                            backbone_sha256=station.bundle.backbone_sha256, tasks=station.task_names,
+                            max_batch=self.engine.max_batch if self.engine is not None else None)
         if self.source is not None:
             document["source"] = source = self.source.status()
             if source["lost"]:
