@@ -6,6 +6,7 @@ directly. Methods raise ``ServiceError`` subclasses carrying their HTTP status.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import threading
@@ -13,6 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
+
+import numpy as np
 
 from vpt_core import __version__
 from vpt_core.errors import BundleError, DiskWriteError, TaskPackError, VptError
@@ -83,6 +86,7 @@ class StationService:
         engine = InferenceEngine(station, options.max_batch or auto_max_batch(station), on_batch=self._count_batch)
         engine.start()
         self.engine = engine
+        self._warm_up(station)
         self._manifest_signature = manifest_signature(self.root)
         for sink in self.sinks:
             sink.start()
@@ -93,6 +97,13 @@ class StationService:
             self._watcher = threading.Thread(target=self._watch_bundle, name="vpt-bundle-watch", daemon=True)
             self._watcher.start()
         log.info("ready: %s; task %s of %s", station.description, station.current_task, ", ".join(station.task_names))
+
+    def _warm_up(self, station: Station) -> None:
+        """The first part on the line should not wait for decoder imports and the engine's first allocations."""
+        picture = np.full((64, 64, 3), 128, np.uint8)
+        for encoded in (_encoded(picture, "JPEG"), _encoded(picture, "PNG")):
+            decode_image(encoded, self.options.max_pixels)
+        self.engine.predict(station.prepare(picture))
 
     def close(self) -> None:
         """Stop taking work, finish what is queued, deliver what the sinks hold (briefly), release all."""
@@ -321,6 +332,14 @@ def describe_task(task: StationTask, current: bool) -> dict[str, Any]:
             "restored": bool(entry.get("restored", False)), "min_confidence": task.min_confidence,
             "versions": [{"sha256": version.get("sha256"), "added": version.get("added"),
                           "size_bytes": version.get("size_bytes")} for version in entry.get("versions", [])]}
+
+
+def _encoded(rgb: np.ndarray, image_format: str) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format=image_format)
+    return buffer.getvalue()
 
 
 def manifest_signature(root: Path) -> tuple | None:
