@@ -12,14 +12,15 @@ Design, and why:
   Starlette alone would do the routing, but the page is what a PLC/MES
   integrator reads first. Both are an optional extra (``vpt-toolkit[station]``)
   so the base runtime stays small; nothing here imports torch or Qt.
-* **One inference thread with a merging queue** (``engine.py``): requests are
-  decoded and preprocessed on worker threads, then queued; the inference
-  thread takes whatever is queued (up to ``--max-batch``) into one engine run.
-  A lone request waits for nobody (no batching window), concurrent requests
-  share a run, and a task's prompts always travel with its image (contract 2:
-  one run may mix tasks, each head is applied to its own row). One thread also
-  suits TensorRT engines, which must not be run from several threads at once.
-  ``benchmarks/bench_serve.py`` measures it against ``--max-batch 1``.
+* **Engine runs one at a time, queued requests merged** (``engine.py``):
+  a request is decoded, preprocessed and run on one worker thread; whoever
+  finds the engine free runs it, taking along what is queued (up to
+  ``--max-batch``). A lone request waits for nobody and is handed between no
+  threads; concurrent requests share a run; a task's prompts always travel
+  with its image (contract 2: one run may mix tasks, each head is applied to
+  its own row). Runs never overlap, which also suits TensorRT engines. On a
+  CPU a batch was measured slower per picture than single runs, so the
+  default there is 1; ``benchmarks/bench_serve.py`` measures both.
 * **Bundle changes** go through ``bundle_edit`` (validated like ``vpt bundle
   add-task``, committed by one atomic manifest replace under a lock), then
   ``Station.reload_tasks`` picks them up without touching the backbone session.

@@ -9,7 +9,6 @@ and the last-resort catch-all.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
@@ -94,10 +93,9 @@ def _add_prediction_routes(app: FastAPI, service: StationService) -> None:
               summary="Classify one picture (raw bytes, or multipart field 'image'); ?task=NAME for this one only")
     async def predict(request: Request, task: str | None = None) -> JSONResponse:
         data = await _uploaded_file(request, "image")
-        arrived = time.perf_counter()
-        upload = await run_in_threadpool(service.prepare_upload, data, task, arrived)
-        result = await asyncio.wrap_future(service.engine.submit(upload.prepared))
-        return JSONResponse(service.publish_upload(upload, result))
+        # Decoding, preprocessing and the engine run all happen on one worker thread: no hand-over between
+        # threads beyond the event loop's own (see engine.py).
+        return JSONResponse(await run_in_threadpool(service.predict_upload, data, task, time.perf_counter()))
 
 
 def _add_result_routes(app: FastAPI, service: StationService) -> None:

@@ -11,7 +11,6 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -25,8 +24,8 @@ from vpt_core.packformat import read_task_pack_bytes
 
 from .. import bundle_edit
 from ..bundle import Bundle
-from ..station import PreparedImage, Station, StationResult, StationTask
-from .decoding import DecodedImage, decode_image
+from ..station import Station, StationResult, StationTask
+from .decoding import decode_image
 from .engine import InferenceEngine, auto_max_batch
 from .errors import BadRequest, Conflict, NotFound, ServiceError, Unavailable, Unprocessable
 from .metrics import ServiceMetrics
@@ -37,17 +36,6 @@ from .source_loop import SourceLoop
 
 log = logging.getLogger("vpt.serve")
 INSUFFICIENT_STORAGE = 507
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A picture received, decoded and preprocessed, waiting for its engine run."""
-
-    prepared: PreparedImage
-    decoded: DecodedImage
-    data: bytes
-    arrived: float        # time.perf_counter() when the request's body had arrived
-    decode_ms: float
 
 
 class StationService:
@@ -83,9 +71,8 @@ class StationService:
             log.info("note: %s", note)
         if options.task:
             station.set_task(options.task)
-        engine = InferenceEngine(station, options.max_batch or auto_max_batch(station), on_batch=self._count_batch)
-        engine.start()
-        self.engine = engine
+        self.engine = InferenceEngine(station, options.max_batch or auto_max_batch(station),
+                                      on_batch=self._count_batch)
         self._warm_up(station)
         self._manifest_signature = manifest_signature(self.root)
         for sink in self.sinks:
@@ -238,20 +225,19 @@ class StationService:
                 self._manifest_signature = signature
 
     # -- predictions -----------------------------------------------------------------------
-    def prepare_upload(self, data: bytes, task_name: str | None, arrived: float) -> Upload:
-        """Decode and preprocess one uploaded picture (on a worker thread)."""
+    def predict_upload(self, data: bytes, task_name: str | None, arrived: float) -> dict[str, Any]:
+        """Decode, preprocess and classify one uploaded picture, on the calling (worker) thread."""
         station = self.require_station()
         task = self.find_task(task_name)
         started = time.perf_counter()
         decoded = decode_image(data, self.options.max_pixels)
         decode_ms = (time.perf_counter() - started) * 1000
-        return Upload(station.prepare(decoded.rgb, task), decoded, data, arrived, decode_ms)
-
-    def publish_upload(self, upload: Upload, result: StationResult) -> dict[str, Any]:
-        latency_s = time.perf_counter() - upload.arrived
-        return self.publish(result, upload.prepared.task, "request", latency_s,
-                            SinkEvent({}, image=upload.data, image_suffix=upload.decoded.suffix),
-                            decode_ms=upload.decode_ms, latency_ms=latency_s * 1000)
+        prepared = station.prepare(decoded.rgb, task)
+        result = self.engine.predict(prepared)
+        latency_s = time.perf_counter() - arrived
+        return self.publish(result, task, "request", latency_s,
+                            SinkEvent({}, image=data, image_suffix=decoded.suffix),
+                            decode_ms=decode_ms, latency_ms=latency_s * 1000)
 
     def _inspect_frame(self, frame: Frame) -> None:
         station = self.require_station()
