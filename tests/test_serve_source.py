@@ -67,7 +67,7 @@ def test_health_is_503_once_the_camera_is_lost_past_its_window_and_200_when_it_i
     problem = lost.json()["problems"][0]
     assert lost.json()["status"] == "unavailable" and lost.json()["source"]["lost"]
     assert f"image folder {frames} has been lost for" in problem and f"retry window of {window:g} s" in problem
-    assert lost.json()["source"]["lost_for_s"] > window
+    assert lost.json()["source"]["lost_for_s"] >= window   # rounded to 0.01 s in the document
     assert "vpt_source_up 0.0" in metrics
     assert still_answers.status_code == 415    # HTTP predictions do not depend on the camera
     assert back["status"] == "ok" and back["source"]["state"] == "running" and back["source"]["reconnects"] >= 1
