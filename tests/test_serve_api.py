@@ -426,3 +426,21 @@ def test_concurrent_requests_for_two_tasks_never_mix(bundle, reference):
         assert list(result["probabilities"]) == list(reference.task(task).classes)
         np.testing.assert_allclose(list(result["probabilities"].values()), expected.probabilities, atol=1e-5)
     assert pictures == len(jobs) and runs <= pictures
+
+
+def test_live_streams_end_at_once_when_the_service_stops(bundle):
+    import time
+
+    ended = threading.Event()
+    with running_service(serve_options(bundle)) as running:
+        def listen():
+            with httpx.stream("GET", f"{running.url}/v1/results/stream", timeout=20) as stream:
+                for _ in stream.iter_lines():
+                    pass
+            ended.set()
+
+        threading.Thread(target=listen, daemon=True).start()
+        wait_until(lambda: running.service.ring._waiters, 10, what="the stream to subscribe")
+        stopping = time.monotonic()
+    assert ended.wait(5)
+    assert time.monotonic() - stopping < 2.5   # not the 3 s uvicorn would give open connections

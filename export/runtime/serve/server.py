@@ -16,6 +16,8 @@ import sys
 import threading
 from dataclasses import dataclass
 
+import uvicorn
+
 from vpt_core.errors import BundleError, ConfigError, VptError
 
 from ..bundle import Bundle
@@ -74,7 +76,6 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError as error:
         listener.close()
         raise ConfigError(f"cannot listen on {host}:{port} ({error.strerror or error})") from error
-    listener.set_inheritable(True)
     return listener
 
 
@@ -86,13 +87,11 @@ class ServiceServer:
     listener: socket.socket
 
     def __post_init__(self) -> None:
-        import uvicorn
-
         options = self.service.options
         config = uvicorn.Config(create_app(self.service), log_config=None, access_log=options.access_log,
                                 lifespan="off", ws="none", server_header=False, timeout_graceful_shutdown=3,
                                 timeout_keep_alive=30)
-        self.server = uvicorn.Server(config)
+        self.server = _Server(config, on_shutdown=self.service.ring.close)
         self._loader = threading.Thread(target=self._load, name="vpt-load", daemon=True)
 
     def _load(self) -> None:
@@ -129,6 +128,18 @@ class ServiceServer:
     @property
     def started(self) -> bool:
         return self.server.started
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling the service when shutdown begins (live result streams end at once)."""
+
+    def __init__(self, config: uvicorn.Config, on_shutdown):
+        super().__init__(config)
+        self.on_shutdown = on_shutdown
+
+    async def shutdown(self, sockets=None) -> None:
+        self.on_shutdown()
+        await super().shutdown(sockets=sockets)
 
 
 def _stopped_by_sigterm(signum, frame) -> None:

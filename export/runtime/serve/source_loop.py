@@ -31,7 +31,9 @@ class SourceLoop:
                  open_capture: Callable[[Any], Any] | None = None):
         self.spec, self.retry_window_s, self.handle_frame = spec, retry_window_s, handle_frame
         self._stop = threading.Event()
-        self.stream = FrameStream(spec, retry=retry_policy(retry_window_s), stop=self._stop,
+        # pace: a folder plays at 30 frames/s and a video at its own rate (or --source-fps), like a camera,
+        # instead of as fast as the engine goes (which would starve HTTP requests)
+        self.stream = FrameStream(spec, retry=retry_policy(retry_window_s), stop=self._stop, pace=True,
                                   on_event=lambda message: log.info("source: %s", message),
                                   on_state=self._on_state, open_capture=open_capture)
         self.state, self.detail = CONNECTING, spec.describe()
