@@ -88,6 +88,7 @@ def test_closing_answers_waiting_requests_with_503():
     second.start()
     time.sleep(0.1)
     engine.close()
+    assert station.active == 0 and len(station.runs) == 1   # close() waited for the run in progress
     first.join(5)
     second.join(5)
     assert isinstance(waiting[0], Unavailable) and waiting[0].status == 503

@@ -144,11 +144,14 @@ class InferenceEngine:
         if self._closed:
             raise Unavailable("the station is shutting down")
 
-    def close(self) -> None:
-        """No new pictures; those waiting get 503; a run in progress finishes."""
+    def close(self, timeout: float = 30.0) -> None:
+        """No new pictures; those waiting get 503; a run in progress finishes (the runner may close after)."""
+        deadline = time.monotonic() + timeout
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+            while self._running and time.monotonic() < deadline:
+                self._cond.wait(deadline - time.monotonic())
 
     def locked_runner(self) -> "LockedRunner":
         return LockedRunner(self)
