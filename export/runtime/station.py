@@ -246,8 +246,9 @@ class Station:
         with self._lock:
             named = str(read_manifest(self.bundle.root)["backbone"].get("sha256"))
             if named != self.bundle.backbone_sha256:
-                raise BundleError(f"{self.bundle.root}: the manifest now names another backbone (sha256 {named[:12]}..., "
-                                  f"running {self.bundle.backbone_sha256[:12]}...); restart the station to load it")
+                raise BundleError(f"{self.bundle.root}: the manifest now names another backbone (sha256 "
+                                  f"{named[:12]}..., running {self.bundle.backbone_sha256[:12]}...); restart the "
+                                  "station to load it")
             bundle = self._reopen_bundle()
             if not bundle.tasks:
                 raise BundleError(f"{bundle.root}: the bundle has no tasks any more")
