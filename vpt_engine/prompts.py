@@ -60,8 +60,8 @@ def parse_enum(enum_type: type[Enum], value: Any, what: str) -> Enum:
 class PromptConfig:
     num_prompts: int = 10
     depth: PromptDepth = PromptDepth.DEEP
-    init: PromptInit = PromptInit.MEAN_POOL
-    head_init: HeadInit = HeadInit.CLASS_MEAN
+    init: PromptInit = PromptInit.RANDOM          # measured default: see README, Benchmarks
+    head_init: HeadInit = HeadInit.NORMAL
     head_features: HeadFeatures = HeadFeatures.POOLED
     dropout: float = 0.0
     # Per-layer cap on tokens held for prototype initialisation (reservoir sampled),

@@ -33,7 +33,8 @@ class TrainConfig:
     min_steps: int = 60
     max_steps: int = 3000
     batch_size: int = 64                      # all training pictures per step, up to this many
-    learning_rate: float = 5e-3               # prompts
+    # 60 steps at 1e-2 travel about as far as 150 at 5e-3 (the recipe that first beat the probe here).
+    learning_rate: float = 1e-2               # prompts
     head_learning_rate: float | None = None   # None: the prompts' learning rate
     prompt_weight_decay: float = 1e-2
     head_weight_decay: float = 1e-3
