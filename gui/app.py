@@ -12,8 +12,10 @@ from vpt_core.errors import VptError
 
 def make_application():
     from .qtcheck import check_qt_binding
+    from .system_libraries import check_window_libraries
 
     check_qt_binding()
+    check_window_libraries()   # before Qt, which would abort with a message naming no package
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
