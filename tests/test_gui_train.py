@@ -57,7 +57,8 @@ def test_checks_in_plain_words_block_training_until_fixed(window, qtbot):
     assert any("no pictures yet: dent" in line for line in page.checks.lines())
     window.session.undo_stack.undo()
     assert page.start_button.isEnabled()
-    page.form.weights_edit.setText("/nowhere/vit.safetensors")      # a weights file that is not there
+    page.form.set_choice({"model": "file", "name": "vit_tiny_patch16_224",   # a model file that is not there
+                          "weights": "/nowhere/vit.safetensors"})
     assert not page.start_button.isEnabled()
     assert any("Model file not found: /nowhere/vit.safetensors" in line for line in page.checks.lines())
 

@@ -53,6 +53,7 @@ class TrainPage(Retranslating, QWidget):
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
         self.form.changed.connect(self.refresh_checks)
+        self.form.modelChosen.connect(self._store_model)
         self.runs.runSelected.connect(self.show_run)
         session.classesChanged.connect(self.refresh_checks)
         session.imagesChanged.connect(lambda _: self.refresh_checks())
@@ -124,7 +125,14 @@ class TrainPage(Retranslating, QWidget):
 
     # -- checks -------------------------------------------------------------
     def current_checks(self):
-        return training_checks(self.session.project.image_counts(), self.form.backbone_config())
+        return training_checks(self.session.project.image_counts(), self.form.backbone_choice(),
+                               self.form.model_arguments() is not None)
+
+    def _store_model(self, choice: dict) -> None:
+        """A model chosen in the chooser is the project's model from now on (saved at once)."""
+        self.session.project.backbone = dict(choice)
+        self.session.mark_dirty()
+        self.refresh_checks()
 
     def refresh_checks(self) -> None:
         self.checks.set_checks(self.current_checks())
@@ -145,15 +153,13 @@ class TrainPage(Retranslating, QWidget):
                             task_path=project.new_task_path(name), num_prompts=settings["num_prompts"],
                             depth=settings["depth"], init=settings["init"], epochs=settings["epochs"],
                             learning_rate=settings["learning_rate"], auto=settings["auto"],
-                            settings={**settings, "backbone": backbone})
+                            settings={**settings, "backbone": self.form.backbone_choice()})
 
     def start(self) -> bool:
         if self.state != IDLE or not can_train(self.current_checks()):
             return False
         request = self.build_request()
-        project = self.session.project
-        if request.backbone != project.backbone:
-            project.backbone = request.backbone
+        self.session.project.backbone = self.form.backbone_choice()
         self.session.set_setting("training", self.form.settings())
         self.session.mark_dirty()
         self.loss_chart.clear()

@@ -348,6 +348,90 @@ JAPANESE = {
     "New project…  (Ctrl+N)": "新しいプロジェクト…  (Ctrl+N)",
     "Open project…  (Ctrl+O)": "プロジェクトを開く…  (Ctrl+O)",
     "Try the demo project": "デモプロジェクトを試す",
+    # model chooser
+    "Choose the model": "モデルの選択",
+    "Use a model file… (for computers without internet)": "モデルファイルを使う…（インターネットのないコンピューター向け）",
+    "Your engineer gives you the file (for example on a USB stick) and tells you which kind of model it is. "
+    "The app checks at once that the file fits.":
+        "技術担当者からファイル（USB メモリーなど）と、モデルの種類を受け取ってください。"
+        "ファイルが合っているかをアプリがすぐに確認します。",
+    "Choose file…": "ファイルを選ぶ…",
+    "no file chosen": "ファイルが選ばれていません",
+    "Which kind of model the file holds": "ファイルに入っているモデルの種類",
+    "Download ({size:.0f} MB)": "ダウンロード（{size:.0f} MB）",
+    "Downloading… You can keep working; Cancel stops the download.":
+        "ダウンロード中… 作業を続けられます。「キャンセル」でダウンロードを止めます。",
+    "Checking the model file…": "モデルファイルを確認しています…",
+    "Choose the model file and the kind of model it holds.": "モデルファイルと、その種類を選んでください。",
+    "✔ The file fits: {name}": "✔ ファイルは使えます: {name}",
+    "This model is not on this computer yet: press Download (needs internet once).":
+        "このモデルはまだこのコンピューターにありません。「ダウンロード」を押してください（インターネットが 1 回だけ必要です）。",
+    "✔ Ready to use.": "✔ 使用できます。",
+    "This computer cannot reach the internet, so the model cannot be downloaded. The built-in model stays "
+    "selected. Without internet, ask your engineer for the model file and choose “Use a model file…”.":
+        "このコンピューターはインターネットにつながらないため、モデルをダウンロードできません。内蔵モデルを選んだままにします。"
+        "インターネットがない場合は、技術担当者にモデルファイルをもらい、「モデルファイルを使う…」を選んでください。",
+    "Download cancelled. Nothing was changed.": "ダウンロードを中止しました。何も変更していません。",
+    "Model files (*.safetensors *.pth *.pt *.bin);;All files (*)":
+        "モデルファイル (*.safetensors *.pth *.pt *.bin);;すべてのファイル (*)",
+    "{done:.0f} of {total:.0f} MB": "{total:.0f} MB 中 {done:.0f} MB",
+    "The download stopped before the end; the built-in model stays selected. Try again later: it continues "
+    "where it stopped.":
+        "ダウンロードが途中で止まりました。内蔵モデルを選んだままにします。あとでもう一度試すと、止まったところから続きます。",
+    "This file does not fit “{model}”: it holds another kind of model, or it is damaged. Choose the kind your "
+    "engineer named, or another file.":
+        "このファイルは「{model}」に合いません。別の種類のモデルか、壊れたファイルです。"
+        "技術担当者が指定した種類か、別のファイルを選んでください。",
+    "Change…": "変更…",
+    "Model": "モデル",
+    "Built-in model (small, works offline)": "内蔵モデル（小型、インターネット不要）",
+    "General-purpose model, self-taught on web pictures (DINOv2 small)":
+        "汎用モデル、ウェブ上の画像で自己学習（DINOv2 small）",
+    "Photo model taught on 14 million labelled photos (ViT small, ImageNet-21k)":
+        "ラベル付き写真 1,400 万枚で学習した写真モデル（ViT small、ImageNet-21k）",
+    "Photo model taught on 1.3 million labelled photos (DeiT small)":
+        "ラベル付き写真 130 万枚で学習した写真モデル（DeiT small）",
+    "Ships with the app and needs no internet. It learned from drawn patterns, not photos, so it is the weakest "
+    "choice: good for trying the app, often not enough for real defects.":
+        "アプリに含まれていて、インターネットは不要です。写真ではなく描いた模様で学習したため最も弱い選択肢です。"
+        "アプリを試すのには十分ですが、実際の不良には足りないことがよくあります。",
+    "Usually the best start for defects and surfaces. Downloaded once, then used without internet.":
+        "不良や表面の検査では、たいていこれが最適な出発点です。1 回ダウンロードすれば、その後はインターネットなしで使えます。",
+    "A strong choice for telling kinds of parts apart. Downloaded once, then used without internet.":
+        "部品の種類の見分けに強い選択肢です。1 回ダウンロードすれば、その後はインターネットなしで使えます。",
+    "A smaller download with similar speed. Downloaded once, then used without internet.":
+        "ダウンロードが小さめで、速さは同程度です。1 回ダウンロードすれば、その後はインターネットなしで使えます。",
+    "about {seconds:.1f} s per picture on a small PC without a graphics card":
+        "グラフィックボードのない小型 PC で 1 枚あたり約 {seconds:.1f} 秒",
+    "under 0.1 s per picture on a small PC without a graphics card":
+        "グラフィックボードのない小型 PC で 1 枚あたり 0.1 秒未満",
+    "{size:.0f} MB, built in": "{size:.0f} MB、内蔵",
+    "{size:.0f} MB download": "{size:.0f} MB のダウンロード",
+    "{size} · {speed} · licence: {licence}": "{size} · {speed} · ライセンス: {licence}",
+    "Model file {file} (same kind as: {model})": "モデルファイル {file}（種類: {model}）",
+    "Test model with random values (for trying the app only)": "ランダムな値のテスト用モデル（アプリを試す用）",
+    "Model chosen by an engineer: {name}": "技術担当者が選んだモデル: {name}",
+    "for example: line 3 housings": "例: 3 号ライン ハウジング",
+    "The project will be the folder {folder}": "プロジェクトはフォルダー {folder} になります",
+    "Type a name for the project to continue.": "続けるにはプロジェクト名を入力してください。",
+    "Model: the built-in model is ready.": "モデル: 内蔵モデルを使用できます。",
+    "The built-in model cannot be used: {problem}": "内蔵モデルを使用できません: {problem}",
+    "Model: {name} is on this computer.": "モデル: {name} はこのコンピューターにあります。",
+    "Model {name} is not downloaded yet: press Change… next to Model and download it, or choose another.":
+        "モデル {name} はまだダウンロードされていません。「モデル」の横の「変更…」を押してダウンロードするか、別のモデルを選んでください。",
+    "No model chosen: press Change… next to Model.": "モデルが選ばれていません。「モデル」の横の「変更…」を押してください。",
+    'The model arguments under Advanced settings are not valid: write them like {{"img_size": 224}} or leave '
+    "them empty.":
+        '「詳細設定」のモデル引数が正しくありません。{{"img_size": 224}} のように書くか、空にしてください。',
+    "Model file not found: {path}. Press Change… next to Model.":
+        "モデルファイルが見つかりません: {path}。「モデル」の横の「変更…」を押してください。",
+    "No model file chosen. Press Change… next to Model.": "モデルファイルが選ばれていません。「モデル」の横の「変更…」を押してください。",
+    "Test model with random values: training works, but the results say nothing about real use.":
+        "ランダムな値のテスト用モデルです。学習はできますが、結果は実際の性能を表しません。",
+    "Model (timm name, for engineers)": "モデル（timm 名、技術担当者向け）",
+    "Model arguments (JSON, for engineers)": "モデル引数（JSON、技術担当者向け）",
+    "A timm model name, e.g. vit_base_patch16_224.mae. Changing it replaces the model chosen above.":
+        "timm のモデル名（例: vit_base_patch16_224.mae）。変更すると上で選んだモデルの代わりに使われます。",
 }
 
 

@@ -617,6 +617,167 @@ Close anyway? Pictures and tasks are already on disk; only class order, colours 
     </message>
   </context>
   <context>
+    <name>ModelDialog</name>
+    <message>
+      <source>Choose the model</source>
+      <translation>モデルの選択</translation>
+    </message>
+    <message>
+      <source>Use a model file… (for computers without internet)</source>
+      <translation>モデルファイルを使う…（インターネットのないコンピューター向け）</translation>
+    </message>
+    <message>
+      <source>Your engineer gives you the file (for example on a USB stick) and tells you which kind of model it is. The app checks at once that the file fits.</source>
+      <translation>技術担当者からファイル（USB メモリーなど）と、モデルの種類を受け取ってください。ファイルが合っているかをアプリがすぐに確認します。</translation>
+    </message>
+    <message>
+      <source>Choose file…</source>
+      <translation>ファイルを選ぶ…</translation>
+    </message>
+    <message>
+      <source>no file chosen</source>
+      <translation>ファイルが選ばれていません</translation>
+    </message>
+    <message>
+      <source>Which kind of model the file holds</source>
+      <translation>ファイルに入っているモデルの種類</translation>
+    </message>
+    <message>
+      <source>Cancel</source>
+      <translation>キャンセル</translation>
+    </message>
+    <message>
+      <source>Download ({size:.0f} MB)</source>
+      <translation>ダウンロード（{size:.0f} MB）</translation>
+    </message>
+    <message>
+      <source>Downloading… You can keep working; Cancel stops the download.</source>
+      <translation>ダウンロード中… 作業を続けられます。「キャンセル」でダウンロードを止めます。</translation>
+    </message>
+    <message>
+      <source>Checking the model file…</source>
+      <translation>モデルファイルを確認しています…</translation>
+    </message>
+    <message>
+      <source>Choose the model file and the kind of model it holds.</source>
+      <translation>モデルファイルと、その種類を選んでください。</translation>
+    </message>
+    <message>
+      <source>✔ The file fits: {name}</source>
+      <translation>✔ ファイルは使えます: {name}</translation>
+    </message>
+    <message>
+      <source>This model is not on this computer yet: press Download (needs internet once).</source>
+      <translation>このモデルはまだこのコンピューターにありません。「ダウンロード」を押してください（インターネットが 1 回だけ必要です）。</translation>
+    </message>
+    <message>
+      <source>✔ Ready to use.</source>
+      <translation>✔ 使用できます。</translation>
+    </message>
+    <message>
+      <source>This computer cannot reach the internet, so the model cannot be downloaded. The built-in model stays selected. Without internet, ask your engineer for the model file and choose “Use a model file…”.</source>
+      <translation>このコンピューターはインターネットにつながらないため、モデルをダウンロードできません。内蔵モデルを選んだままにします。インターネットがない場合は、技術担当者にモデルファイルをもらい、「モデルファイルを使う…」を選んでください。</translation>
+    </message>
+    <message>
+      <source>Download cancelled. Nothing was changed.</source>
+      <translation>ダウンロードを中止しました。何も変更していません。</translation>
+    </message>
+    <message>
+      <source>Choose the model file</source>
+      <translation>モデルファイルを選択</translation>
+    </message>
+    <message>
+      <source>Model files (*.safetensors *.pth *.pt *.bin);;All files (*)</source>
+      <translation>モデルファイル (*.safetensors *.pth *.pt *.bin);;すべてのファイル (*)</translation>
+    </message>
+    <message>
+      <source>{done:.0f} of {total:.0f} MB</source>
+      <translation>{total:.0f} MB 中 {done:.0f} MB</translation>
+    </message>
+    <message>
+      <source>The download stopped before the end; the built-in model stays selected. Try again later: it continues where it stopped.</source>
+      <translation>ダウンロードが途中で止まりました。内蔵モデルを選んだままにします。あとでもう一度試すと、止まったところから続きます。</translation>
+    </message>
+    <message>
+      <source>This file does not fit “{model}”: it holds another kind of model, or it is damaged. Choose the kind your engineer named, or another file.</source>
+      <translation>このファイルは「{model}」に合いません。別の種類のモデルか、壊れたファイルです。技術担当者が指定した種類か、別のファイルを選んでください。</translation>
+    </message>
+  </context>
+  <context>
+    <name>ModelRow</name>
+    <message>
+      <source>Change…</source>
+      <translation>変更…</translation>
+    </message>
+  </context>
+  <context>
+    <name>ModelTexts</name>
+    <message>
+      <source>Built-in model (small, works offline)</source>
+      <translation>内蔵モデル（小型、インターネット不要）</translation>
+    </message>
+    <message>
+      <source>General-purpose model, self-taught on web pictures (DINOv2 small)</source>
+      <translation>汎用モデル、ウェブ上の画像で自己学習（DINOv2 small）</translation>
+    </message>
+    <message>
+      <source>Photo model taught on 14 million labelled photos (ViT small, ImageNet-21k)</source>
+      <translation>ラベル付き写真 1,400 万枚で学習した写真モデル（ViT small、ImageNet-21k）</translation>
+    </message>
+    <message>
+      <source>Photo model taught on 1.3 million labelled photos (DeiT small)</source>
+      <translation>ラベル付き写真 130 万枚で学習した写真モデル（DeiT small）</translation>
+    </message>
+    <message>
+      <source>Ships with the app and needs no internet. It learned from drawn patterns, not photos, so it is the weakest choice: good for trying the app, often not enough for real defects.</source>
+      <translation>アプリに含まれていて、インターネットは不要です。写真ではなく描いた模様で学習したため最も弱い選択肢です。アプリを試すのには十分ですが、実際の不良には足りないことがよくあります。</translation>
+    </message>
+    <message>
+      <source>Usually the best start for defects and surfaces. Downloaded once, then used without internet.</source>
+      <translation>不良や表面の検査では、たいていこれが最適な出発点です。1 回ダウンロードすれば、その後はインターネットなしで使えます。</translation>
+    </message>
+    <message>
+      <source>A strong choice for telling kinds of parts apart. Downloaded once, then used without internet.</source>
+      <translation>部品の種類の見分けに強い選択肢です。1 回ダウンロードすれば、その後はインターネットなしで使えます。</translation>
+    </message>
+    <message>
+      <source>A smaller download with similar speed. Downloaded once, then used without internet.</source>
+      <translation>ダウンロードが小さめで、速さは同程度です。1 回ダウンロードすれば、その後はインターネットなしで使えます。</translation>
+    </message>
+    <message>
+      <source>about {seconds:.1f} s per picture on a small PC without a graphics card</source>
+      <translation>グラフィックボードのない小型 PC で 1 枚あたり約 {seconds:.1f} 秒</translation>
+    </message>
+    <message>
+      <source>under 0.1 s per picture on a small PC without a graphics card</source>
+      <translation>グラフィックボードのない小型 PC で 1 枚あたり 0.1 秒未満</translation>
+    </message>
+    <message>
+      <source>{size:.0f} MB, built in</source>
+      <translation>{size:.0f} MB、内蔵</translation>
+    </message>
+    <message>
+      <source>{size:.0f} MB download</source>
+      <translation>{size:.0f} MB のダウンロード</translation>
+    </message>
+    <message>
+      <source>{size} · {speed} · licence: {licence}</source>
+      <translation>{size} · {speed} · ライセンス: {licence}</translation>
+    </message>
+    <message>
+      <source>Model file {file} (same kind as: {model})</source>
+      <translation>モデルファイル {file}（種類: {model}）</translation>
+    </message>
+    <message>
+      <source>Test model with random values (for trying the app only)</source>
+      <translation>ランダムな値のテスト用モデル（アプリを試す用）</translation>
+    </message>
+    <message>
+      <source>Model chosen by an engineer: {name}</source>
+      <translation>技術担当者が選んだモデル: {name}</translation>
+    </message>
+  </context>
+  <context>
     <name>NewProjectDialog</name>
     <message>
       <source>New project</source>
@@ -631,32 +792,28 @@ Close anyway? Pictures and tasks are already on disk; only class order, colours 
       <translation>保存先フォルダー</translation>
     </message>
     <message>
-      <source>Model name</source>
-      <translation>モデル名</translation>
+      <source>Model</source>
+      <translation>モデル</translation>
     </message>
     <message>
-      <source>Model file (weights)</source>
-      <translation>モデルファイル（重み）</translation>
+      <source>for example: line 3 housings</source>
+      <translation>例: 3 号ライン ハウジング</translation>
+    </message>
+    <message>
+      <source>The project will be the folder {folder}</source>
+      <translation>プロジェクトはフォルダー {folder} になります</translation>
+    </message>
+    <message>
+      <source>Type a name for the project to continue.</source>
+      <translation>続けるにはプロジェクト名を入力してください。</translation>
     </message>
     <message>
       <source>Browse…</source>
       <translation>参照…</translation>
     </message>
     <message>
-      <source>The model file comes from your engineer (for example a DINOv2 or MAE ViT saved as .safetensors). You can also set it later on the Train page.</source>
-      <translation>モデルファイルは技術担当者から受け取ってください（例: .safetensors 形式の DINOv2 や MAE の ViT）。あとで「学習」ページで設定することもできます。</translation>
-    </message>
-    <message>
       <source>Where to keep the project</source>
       <translation>プロジェクトの保存先</translation>
-    </message>
-    <message>
-      <source>Choose the model file</source>
-      <translation>モデルファイルを選択</translation>
-    </message>
-    <message>
-      <source>Model weights (*.safetensors *.pth *.pt *.bin);;All files (*)</source>
-      <translation>モデルの重み (*.safetensors *.pth *.pt *.bin);;すべてのファイル (*)</translation>
     </message>
   </context>
   <context>
@@ -678,24 +835,48 @@ Close anyway? Pictures and tasks are already on disk; only class order, colours 
       <translation>次のクラスにはまだ画像がありません: {classes}。撮影するか取り込んでください。</translation>
     </message>
     <message>
+      <source>Model: the built-in model is ready.</source>
+      <translation>モデル: 内蔵モデルを使用できます。</translation>
+    </message>
+    <message>
+      <source>The built-in model cannot be used: {problem}</source>
+      <translation>内蔵モデルを使用できません: {problem}</translation>
+    </message>
+    <message>
+      <source>Model: {name} is on this computer.</source>
+      <translation>モデル: {name} はこのコンピューターにあります。</translation>
+    </message>
+    <message>
+      <source>Model {name} is not downloaded yet: press Change… next to Model and download it, or choose another.</source>
+      <translation>モデル {name} はまだダウンロードされていません。「モデル」の横の「変更…」を押してダウンロードするか、別のモデルを選んでください。</translation>
+    </message>
+    <message>
+      <source>No model chosen: press Change… next to Model.</source>
+      <translation>モデルが選ばれていません。「モデル」の横の「変更…」を押してください。</translation>
+    </message>
+    <message>
+      <source>The model arguments under Advanced settings are not valid: write them like {{"img_size": 224}} or leave them empty.</source>
+      <translation>「詳細設定」のモデル引数が正しくありません。{{"img_size": 224}} のように書くか、空にしてください。</translation>
+    </message>
+    <message>
       <source>Model file found: {path}</source>
       <translation>モデルファイルがあります: {path}</translation>
     </message>
     <message>
-      <source>Model file not found: {path}. Choose it under Advanced settings.</source>
-      <translation>モデルファイルが見つかりません: {path}。「詳細設定」で選んでください。</translation>
+      <source>Model file not found: {path}. Press Change… next to Model.</source>
+      <translation>モデルファイルが見つかりません: {path}。「モデル」の横の「変更…」を押してください。</translation>
     </message>
     <message>
-      <source>No model file chosen. Choose one under Advanced settings.</source>
-      <translation>モデルファイルが選ばれていません。「詳細設定」で選んでください。</translation>
+      <source>No model file chosen. Press Change… next to Model.</source>
+      <translation>モデルファイルが選ばれていません。「モデル」の横の「変更…」を押してください。</translation>
+    </message>
+    <message>
+      <source>Test model with random values: training works, but the results say nothing about real use.</source>
+      <translation>ランダムな値のテスト用モデルです。学習はできますが、結果は実際の性能を表しません。</translation>
     </message>
     <message>
       <source>The model {name} is downloaded once from the internet.</source>
       <translation>モデル {name} をインターネットから 1 回だけダウンロードします。</translation>
-    </message>
-    <message>
-      <source>Test model with random weights: training works, but the results say nothing about real use.</source>
-      <translation>ランダムな重みのテスト用モデルです。学習はできますが、結果は実際の性能を表しません。</translation>
     </message>
     <message>
       <source>Few pictures in {classes}: training works, but take at least {minimum} per class to check accuracy.</source>
@@ -1021,14 +1202,6 @@ Trying to reconnect…</source>
       <translation>アプリが画像でいくつかの設定を試し、最も良いものを使います。時間が長くかかります。</translation>
     </message>
     <message>
-      <source>Model name</source>
-      <translation>モデル名</translation>
-    </message>
-    <message>
-      <source>Model file (weights)</source>
-      <translation>モデルファイル（重み）</translation>
-    </message>
-    <message>
       <source>Picture framing</source>
       <translation>画像の切り取り方</translation>
     </message>
@@ -1057,20 +1230,20 @@ Trying to reconnect…</source>
       <translation>詳細設定</translation>
     </message>
     <message>
-      <source>Browse…</source>
-      <translation>参照…</translation>
+      <source>Model</source>
+      <translation>モデル</translation>
     </message>
     <message>
-      <source>random weights (testing only)</source>
-      <translation>ランダムな重み（テスト専用）</translation>
+      <source>Model (timm name, for engineers)</source>
+      <translation>モデル（timm 名、技術担当者向け）</translation>
     </message>
     <message>
-      <source>.safetensors, .pth or .bin file</source>
-      <translation>.safetensors、.pth、.bin ファイル</translation>
+      <source>Model arguments (JSON, for engineers)</source>
+      <translation>モデル引数（JSON、技術担当者向け）</translation>
     </message>
     <message>
-      <source>A timm model name, e.g. vit_base_patch16_224.mae</source>
-      <translation>timm のモデル名（例: vit_base_patch16_224.mae）</translation>
+      <source>A timm model name, e.g. vit_base_patch16_224.mae. Changing it replaces the model chosen above.</source>
+      <translation>timm のモデル名（例: vit_base_patch16_224.mae）。変更すると上で選んだモデルの代わりに使われます。</translation>
     </message>
     <message>
       <source>Every layer (deep, more accurate)</source>
@@ -1115,14 +1288,6 @@ Trying to reconnect…</source>
     <message>
       <source>Choose a whole-picture setting when defects can be near the edge.</source>
       <translation>欠陥が画像の端に現れることがある場合は「画像全体」を選んでください。</translation>
-    </message>
-    <message>
-      <source>Choose the model file</source>
-      <translation>モデルファイルを選択</translation>
-    </message>
-    <message>
-      <source>Model weights (*.safetensors *.pth *.pt *.bin);;All files (*)</source>
-      <translation>モデルの重み (*.safetensors *.pth *.pt *.bin);;すべてのファイル (*)</translation>
     </message>
   </context>
   <context>
