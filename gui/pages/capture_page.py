@@ -51,7 +51,6 @@ class CapturePage(Retranslating, QWidget):
         self.grid_title = QLabel()
         self.import_files_button, self.import_folder_button = QPushButton(), QPushButton()
         self.burst_timer = QTimer(self, interval=BURST_INTERVAL_MS)
-        self.flash_timer = QTimer(self, singleShot=True, interval=120)
         self._build()
         self._connect()
         self._make_shortcuts()
@@ -108,7 +107,6 @@ class CapturePage(Retranslating, QWidget):
         self.capture_button.clicked.connect(self.capture_one)
         self.burst_button.clicked.connect(self.toggle_burst)
         self.burst_timer.timeout.connect(self._burst_tick)
-        self.flash_timer.timeout.connect(lambda: setattr(self.preview, "flash", False))
         self.class_list.currentClassChanged.connect(self.show_class)
         self.session.imagesChanged.connect(self._images_changed)
         self.session.classesChanged.connect(lambda: self._images_changed(""))
@@ -188,8 +186,7 @@ class CapturePage(Retranslating, QWidget):
             return False
         self.session.capture(name, frame.rgb)
         self.last_captured_number = frame.number
-        self.preview.flash = True
-        self.flash_timer.start()
+        self.preview.show_notice(self.tr("✔ Picture taken for “{name}”").format(name=name))
         return True
 
     def toggle_burst(self) -> None:

@@ -432,6 +432,37 @@ JAPANESE = {
     "Model arguments (JSON, for engineers)": "モデル引数（JSON、技術担当者向け）",
     "A timm model name, e.g. vit_base_patch16_224.mae. Changing it replaces the model chosen above.":
         "timm のモデル名（例: vit_base_patch16_224.mae）。変更すると上で選んだモデルの代わりに使われます。",
+    # live inspection: verdicts
+    '✔ Picture taken for “{name}”':
+        '✔ 「{name}」に撮影しました',
+    'Good results of “{task}”':
+        '「{task}」の良品の結果',
+    'Live inspection shows good parts in green and every other result as a defect in red.':
+        'ライブ検査では、良品を緑で、それ以外の結果を不良として赤で表示します。',
+    'This task finds defects. Good parts are:':
+        'このタスクは不良を見つけます。良品は次のとおりです:',
+    'This task sorts kinds of parts: no result is a defect':
+        'このタスクは部品の種類を分けます（不良の結果はありません）',
+    'Starts the picture source too, if it is not running':
+        '映像の入力が止まっている場合は、それも開始します',
+    'Good results…':
+        '良品の設定…',
+    'Choose which results are good parts (green) and which are defects (red)':
+        'どの結果を良品（緑）、どれを不良（赤）とするかを選びます',
+    '{confidence:.0f} % sure · {total:.0f} ms':
+        '確信度 {confidence:.0f} % · {total:.0f} ms',
+    'Maybe “{label}” ({confidence:.0f} % sure) · task {task}':
+        '「{label}」かもしれません（確信度 {confidence:.0f} %）· タスク {task}',
+    '✔ Good: {label}':
+        '✔ 良品: {label}',
+    '✖ Defect: {label}':
+        '✖ 不良: {label}',
+    '? Not sure — check this part by hand':
+        '? 判定できません — この部品は人が確認してください',
+    'Not inspecting':
+        '検査していません',
+    'Waiting for the first result…':
+        '最初の結果を待っています…',
 }
 
 

@@ -52,6 +52,10 @@
       <translation>撮影できる画像がありません。先にカメラなどの入力を開始してください。</translation>
     </message>
     <message>
+      <source>✔ Picture taken for “{name}”</source>
+      <translation>✔ 「{name}」に撮影しました</translation>
+    </message>
+    <message>
       <source>A picture could not be saved: {error}</source>
       <translation>画像を保存できませんでした: {error}</translation>
     </message>
@@ -372,6 +376,25 @@ Details for a developer were written to:
     </message>
   </context>
   <context>
+    <name>GoodClassesDialog</name>
+    <message>
+      <source>Good results of “{task}”</source>
+      <translation>「{task}」の良品の結果</translation>
+    </message>
+    <message>
+      <source>Live inspection shows good parts in green and every other result as a defect in red.</source>
+      <translation>ライブ検査では、良品を緑で、それ以外の結果を不良として赤で表示します。</translation>
+    </message>
+    <message>
+      <source>This task finds defects. Good parts are:</source>
+      <translation>このタスクは不良を見つけます。良品は次のとおりです:</translation>
+    </message>
+    <message>
+      <source>This task sorts kinds of parts: no result is a defect</source>
+      <translation>このタスクは部品の種類を分けます（不良の結果はありません）</translation>
+    </message>
+  </context>
+  <context>
     <name>ImageViewer</name>
     <message>
       <source>Picture</source>
@@ -429,6 +452,18 @@ Details for a developer were written to:
       <translation>検査を開始</translation>
     </message>
     <message>
+      <source>Starts the picture source too, if it is not running</source>
+      <translation>映像の入力が止まっている場合は、それも開始します</translation>
+    </message>
+    <message>
+      <source>Good results…</source>
+      <translation>良品の設定…</translation>
+    </message>
+    <message>
+      <source>Choose which results are good parts (green) and which are defects (red)</source>
+      <translation>どの結果を良品（緑）、どれを不良（赤）とするかを選びます</translation>
+    </message>
+    <message>
       <source>Choose a bundle (made on the Export page) and press Start inspection.</source>
       <translation>バンドル（「書き出し」ページで作成）を選んで「検査を開始」を押してください。</translation>
     </message>
@@ -449,16 +484,20 @@ Details for a developer were written to:
       <translation>実行中。映像が表示されない場合は、上で入力を開始してください。</translation>
     </message>
     <message>
+      <source>{confidence:.0f} % sure · {total:.0f} ms</source>
+      <translation>確信度 {confidence:.0f} % · {total:.0f} ms</translation>
+    </message>
+    <message>
+      <source>Maybe “{label}” ({confidence:.0f} % sure) · task {task}</source>
+      <translation>「{label}」かもしれません（確信度 {confidence:.0f} %）· タスク {task}</translation>
+    </message>
+    <message>
       <source>The bundle cannot run: {error}</source>
       <translation>バンドルを実行できません: {error}</translation>
     </message>
     <message>
       <source>{confidence:.0f} % sure · task {task}</source>
       <translation>確信度 {confidence:.0f} % · タスク {task}</translation>
-    </message>
-    <message>
-      <source>{total:.0f} ms (preparing {pre:.0f} ms, model {model:.0f} ms)</source>
-      <translation>{total:.0f} ms（前処理 {pre:.0f} ms、モデル {model:.0f} ms）</translation>
     </message>
   </context>
   <context>
@@ -1315,6 +1354,29 @@ Trying to reconnect…</source>
     <message>
       <source>Import {count} image(s)</source>
       <translation>画像 {count} 枚の取り込み</translation>
+    </message>
+  </context>
+  <context>
+    <name>VerdictBanner</name>
+    <message>
+      <source>✔ Good: {label}</source>
+      <translation>✔ 良品: {label}</translation>
+    </message>
+    <message>
+      <source>✖ Defect: {label}</source>
+      <translation>✖ 不良: {label}</translation>
+    </message>
+    <message>
+      <source>? Not sure — check this part by hand</source>
+      <translation>? 判定できません — この部品は人が確認してください</translation>
+    </message>
+    <message>
+      <source>Not inspecting</source>
+      <translation>検査していません</translation>
+    </message>
+    <message>
+      <source>Waiting for the first result…</source>
+      <translation>最初の結果を待っています…</translation>
     </message>
   </context>
   <context>
