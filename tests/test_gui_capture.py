@@ -181,3 +181,27 @@ def test_a_full_disk_stops_the_burst_and_says_so(window, qtbot, tmp_path, camera
     qtbot.waitUntil(lambda: "the disk is full" in page.problem_label.text(), timeout=5000)
     assert page.burst_left == 0 and not page.burst_timer.isActive()
     assert "img.png" in page.problem_label.text()
+
+
+def test_burst_from_a_looping_folder_saves_only_distinct_pictures(window, qtbot, tmp_path, make_image_folder):
+    """Issue 11.11: a 10-picture burst from a folder played as a camera saved repeats."""
+    page = open_new_project(window, tmp_path, ["ok"])
+    start_folder_camera(page, qtbot, make_image_folder({"three": 3}) / "three")
+    page.class_list.select_class("ok")
+    page.burst_count.setValue(10)
+    page.toggle_burst()
+    qtbot.waitUntil(lambda: page.burst_left == 0, timeout=20000)
+    assert page.session.writer.wait_idle()
+    qtbot.waitUntil(lambda: count(page, "ok") == 3, timeout=5000)
+    pixels = {cv2.imread(str(p)).tobytes() for p in page.session.project.image_paths("ok")}
+    assert len(pixels) == 3                                          # three different pictures, no repeats
+    assert "only 3 different pictures" in page.problem_label.text()
+
+
+def test_taking_a_picture_shows_on_screen(window, qtbot, tmp_path, camera_folder):
+    page = open_new_project(window, tmp_path, ["ok"])
+    start_folder_camera(page, qtbot, camera_folder)
+    page.class_list.select_class("ok")
+    assert page.capture_one()
+    assert page.preview.notice == "✔ Picture taken for “ok”" and page.preview.flash
+    qtbot.waitUntil(lambda: not page.preview.notice, timeout=5000)   # and goes away by itself

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -34,6 +35,8 @@ class CapturePage(Retranslating, QWidget):
         super().__init__(parent)
         self.session, self.camera = session, camera
         self.burst_left = 0
+        self.burst_taken: set[bytes] = set()   # digests of the pictures this burst saved
+        self.burst_repeats = 0                 # frames in a row that repeated one of them
         self.last_captured_number = -1
         self.import_thread = None
         self.source_bar = SourceBar()
@@ -174,7 +177,7 @@ class CapturePage(Retranslating, QWidget):
         self.message.emit(text)
 
     # -- capture ------------------------------------------------------------
-    def capture_one(self) -> bool:
+    def capture_one(self, burst: bool = False) -> bool:
         """Save the newest frame to the chosen class; False (with a reason shown) if it cannot."""
         name = self.class_list.current_class()
         frame = self.camera.latest_frame
@@ -186,7 +189,14 @@ class CapturePage(Retranslating, QWidget):
             return False
         self.session.capture(name, frame.rgb)
         self.last_captured_number = frame.number
-        self.preview.show_notice(self.tr("✔ Picture taken for “{name}”").format(name=name))
+        if burst:
+            taken = self.burst_count.value() - self.burst_left + 1
+            notice = self.tr("✔ {taken} of {total} taken for “{name}”").format(
+                taken=taken, total=self.burst_count.value(), name=name)
+        else:
+            notice = self.tr("✔ Picture taken for “{name}”").format(name=name)
+        self.preview.show_notice(notice)
+        self.message.emit(notice)
         return True
 
     def toggle_burst(self) -> None:
@@ -194,18 +204,41 @@ class CapturePage(Retranslating, QWidget):
             self._stop_burst()
         elif self.class_list.current_class() and self.camera.state == RUNNING:
             self.burst_left = self.burst_count.value()
+            self.burst_taken.clear()
+            self.burst_repeats = 0
+            self.problem_label.clear()
             self.burst_timer.start()
             self._burst_tick()
 
     def _burst_tick(self) -> None:
+        """Take the next picture that differs from every one this burst took.
+
+        A new frame number is not enough: a folder played as a camera starts again at
+        its end, and a still video repeats frames, so the pixels are compared too.
+        """
         frame = self.camera.latest_frame
         if frame is None or frame.number == self.last_captured_number:
-            return   # wait for a new picture rather than saving the same one twice
-        if self.capture_one():
+            return   # wait for the next frame rather than saving the same one twice
+        self.last_captured_number = frame.number
+        digest = hashlib.blake2b(frame.rgb.tobytes(), digest_size=16).digest()
+        if digest in self.burst_taken:
+            self.burst_repeats += 1
+            if self.burst_repeats > len(self.burst_taken):   # a whole round of repeats: nothing new is coming
+                self._burst_ran_out()
+            return
+        self.burst_repeats = 0
+        if self.capture_one(burst=True):
+            self.burst_taken.add(digest)
             self.burst_left -= 1
         if self.burst_left <= 0:
             self._stop_burst()
         self._update_capture_texts()
+
+    def _burst_ran_out(self) -> None:
+        taken = len(self.burst_taken)
+        self._stop_burst()
+        self.show_problem(self.tr("The picture source shows only {count} different pictures, so the burst stopped "
+                                  "after {count}. Repeats are not saved.").format(count=taken))
 
     def _stop_burst(self) -> None:
         self.burst_left = 0

@@ -463,6 +463,11 @@ JAPANESE = {
         '検査していません',
     'Waiting for the first result…':
         '最初の結果を待っています…',
+    # capture: bursts and feedback
+    '✔ {taken} of {total} taken for “{name}”':
+        '✔ 「{name}」に {total} 枚中 {taken} 枚目を撮影しました',
+    'The picture source shows only {count} different pictures, so the burst stopped after {count}. Repeats are not saved.':
+        '映像の入力には異なる画像が {count} 枚しかないため、{count} 枚で連続撮影を止めました。同じ画像は保存しません。',
 }
 
 

@@ -52,8 +52,16 @@
       <translation>撮影できる画像がありません。先にカメラなどの入力を開始してください。</translation>
     </message>
     <message>
+      <source>✔ {taken} of {total} taken for “{name}”</source>
+      <translation>✔ 「{name}」に {total} 枚中 {taken} 枚目を撮影しました</translation>
+    </message>
+    <message>
       <source>✔ Picture taken for “{name}”</source>
       <translation>✔ 「{name}」に撮影しました</translation>
+    </message>
+    <message>
+      <source>The picture source shows only {count} different pictures, so the burst stopped after {count}. Repeats are not saved.</source>
+      <translation>映像の入力には異なる画像が {count} 枚しかないため、{count} 枚で連続撮影を止めました。同じ画像は保存しません。</translation>
     </message>
     <message>
       <source>A picture could not be saved: {error}</source>
