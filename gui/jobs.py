@@ -17,7 +17,7 @@ from typing import Any, Callable
 from vpt_engine import events as ev
 from vpt_engine.prompts import PromptConfig
 from vpt_engine.train_config import TrainConfig
-from vpt_core.errors import TrainingCancelled
+from vpt_core.errors import TrainingCancelled, VptError
 
 from .project_files import ImportResult, import_images
 
@@ -194,16 +194,26 @@ class ExportProgress:
     total: int = 0
 
 
+class ExportCancelled(VptError):
+    """Raised from the exporter's progress callback to stop it; it then removes its staging folder."""
+
+
 def export_job(task_paths: list[Path], bundle_dir: Path, parity_images: list[Path]):
-    def job(emit, cancel: threading.Event) -> ExportOutcome:
+    """The bundle, or None when cancelled (the exporter writes into a staging folder: nothing is left behind)."""
+    def job(emit, cancel: threading.Event) -> ExportOutcome | None:
         from export.bundle_builder import export_bundle
 
         def on_progress(stage: str, fraction: float) -> None:
+            if cancel.is_set() and fraction < 1.0:   # at 1.0 the bundle is already in place: keep it
+                raise ExportCancelled("export cancelled")
             emit(ExportProgress(str(stage), int(round(100 * float(fraction))), 100))
 
-        report = export_bundle([str(p) for p in task_paths], str(bundle_dir), parity=True,
-                               parity_images=[str(p) for p in parity_images] or None, on_progress=on_progress)
-        return ExportOutcome(Path(bundle_dir), report)
+        try:
+            report = export_bundle([str(p) for p in task_paths], str(bundle_dir), parity=True,
+                                   parity_images=[str(p) for p in parity_images] or None, on_progress=on_progress)
+        except ExportCancelled:
+            return None
+        return ExportOutcome(Path(bundle_dir), report)   # complete, even if Cancel came after the last step
     return job
 
 

@@ -23,7 +23,7 @@ from .pages.live_page import LivePage
 from .pages.train_page import TrainPage
 from .pages.welcome_page import WelcomePage
 from .project import DamagedProjectError, Project
-from .session import FAILED, ProjectSession
+from .session import FAILED, SAVED, ProjectSession
 from .settings import AppSettings
 from .widgets.save_banner import SaveBanner
 
@@ -203,14 +203,20 @@ class MainWindow(Retranslating, QMainWindow):
         self.retranslate()
 
     def close_project(self) -> bool:
+        """Close the open project; False (and nothing changed) when the user keeps it open."""
         if self.session is None:
             return True
+        if not self.stop_running_work():
+            return False
+        self.session.writer.wait_idle()
+        if self.session.save_state != SAVED and not self.session.save_now() and \
+                not self.confirm_discard(self.session.save_error):
+            return False
         self.camera.stop()
         for page in self.pages.values():
             if hasattr(page, "shutdown"):
                 page.shutdown()
-        if not self.session.close() and not self.confirm_discard(self.session.save_error):
-            return False
+        self.session.close()
         for page in self.pages.values():
             self.stack.removeWidget(page)
             page.deleteLater()
@@ -220,6 +226,44 @@ class MainWindow(Retranslating, QMainWindow):
         self._show_welcome()
         self.retranslate()
         return True
+
+    def running_work(self) -> list[str]:
+        """Long jobs that closing would cut short: "training", "export"."""
+        work = []
+        if self.pages and self.pages["train"].state != "idle":
+            work.append("training")
+        if self.pages and self.pages["export"].thread is not None:
+            work.append("export")
+        return work
+
+    def stop_running_work(self) -> bool:
+        """Ask before cutting a training run or an export short; cancel them cleanly if confirmed."""
+        work = self.running_work()
+        if not work:
+            return True
+        if not self.confirm_stop_work(work):
+            return False
+        self.pages["train"].shutdown()      # cancels and waits: nothing half-written is left
+        self.pages["export"].shutdown()
+        return True
+
+    def confirm_stop_work(self, work: list[str]) -> bool:
+        if os.environ.get("VPT_GUI_NO_DIALOGS"):   # nobody to ask (tests, screenshots): stop cleanly
+            return True
+        lines = []
+        if "training" in work:
+            lines.append(self.tr("A task is still being trained. Stopping now loses this run; tasks trained "
+                                 "earlier are kept."))
+        if "export" in work:
+            lines.append(self.tr("A bundle is still being built. Stopping now leaves no bundle; nothing else "
+                                 "changes."))
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Stop and close?"), "\n\n".join(lines),
+                          QMessageBox.StandardButton.NoButton, self)
+        stop = box.addButton(self.tr("Stop and close"), QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton(self.tr("Keep working"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.exec()
+        return box.clickedButton() is stop
 
     def ask_new_project(self) -> None:
         documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)

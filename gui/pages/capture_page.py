@@ -329,4 +329,7 @@ class CapturePage(Retranslating, QWidget):
 
     def shutdown(self) -> None:
         self._stop_burst()
+        if self.import_thread is not None:   # pictures copied so far stay; the rest is not started
+            self.import_thread.cancel()
+            self.import_thread.wait(30000)
         self.loader.stop()

@@ -39,6 +39,7 @@ class ExportPage(Retranslating, QWidget):
         self.tasks = QListWidget()
         self.build_button = QPushButton(objectName="primary")
         self.open_button = QPushButton()
+        self.cancel_button = QPushButton(visible=False)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.status = QLabel(wordWrap=True)
@@ -49,6 +50,7 @@ class ExportPage(Retranslating, QWidget):
         self.details.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         buttons = QHBoxLayout()
         buttons.addWidget(self.build_button, 2)
+        buttons.addWidget(self.cancel_button, 1)
         buttons.addWidget(self.open_button, 1)
         layout = QVBoxLayout(self)
         for widget in (self.title, self.intro, self.tasks):
@@ -59,6 +61,7 @@ class ExportPage(Retranslating, QWidget):
         layout.addWidget(self.details, 1)
         self.build_button.clicked.connect(self.build)
         self.open_button.clicked.connect(self.open_folder)
+        self.cancel_button.clicked.connect(self.cancel)
         self.tasks.itemChanged.connect(lambda _: self._update_buttons())
         session.tasksChanged.connect(self.refresh_tasks)
         self.retranslate()
@@ -71,6 +74,7 @@ class ExportPage(Retranslating, QWidget):
                                    "answers as here."))
         self.build_button.setText(self.tr("Build bundle"))
         self.open_button.setText(self.tr("Open folder"))
+        self.cancel_button.setText(self.tr("Cancel"))
         self.details.setHorizontalHeaderLabels([self.tr("Item"), self.tr("Value")])
         self._show_rows()
         self._update_buttons()
@@ -103,6 +107,7 @@ class ExportPage(Retranslating, QWidget):
 
     def _update_buttons(self) -> None:
         self.build_button.setEnabled(self.thread is None and bool(self.checked_tasks()))
+        self.cancel_button.setVisible(self.thread is not None)
         self.open_button.setEnabled(self.outcome is not None)
         if not self.tasks.count():
             set_text(self.status, lambda: self.tr("No task yet: train one on the Train page."))
@@ -143,11 +148,21 @@ class ExportPage(Retranslating, QWidget):
                 "exporting backbone.onnx": self.tr("exporting the model"),
                 "writing bundle": self.tr("writing the files"), "done": self.tr("done")}.get(stage, stage)
 
-    def _on_success(self, outcome: ExportOutcome) -> None:
+    def cancel(self) -> None:
+        if self.thread is not None:
+            self.thread.cancel()
+            set_text(self.status, lambda: self.tr("Stopping… (after the current step)"))
+
+    def _on_success(self, outcome: ExportOutcome | None) -> None:
         self.thread = None
         self.outcome = outcome
         self.progress.setVisible(False)
         self._show_rows()
+        if outcome is None:
+            set_text(self.status, lambda: self.tr("Export cancelled; no bundle was written."))
+            self._update_buttons()
+            self.exported.emit(None)
+            return
         set_text(self.status, lambda: self.tr("Bundle ready: {folder}").format(folder=outcome.bundle_dir))
         self._update_buttons()
         self.message.emit(self.status.text())
@@ -191,4 +206,5 @@ class ExportPage(Retranslating, QWidget):
 
     def shutdown(self) -> None:
         if self.thread is not None:
-            self.thread.wait(60000)
+            self.thread.cancel()
+            self.thread.wait(120000)

@@ -468,6 +468,21 @@ JAPANESE = {
         '✔ 「{name}」に {total} 枚中 {taken} 枚目を撮影しました',
     'The picture source shows only {count} different pictures, so the burst stopped after {count}. Repeats are not saved.':
         '映像の入力には異なる画像が {count} 枚しかないため、{count} 枚で連続撮影を止めました。同じ画像は保存しません。',
+    # closing during long work
+    'A task is still being trained. Stopping now loses this run; tasks trained earlier are kept.':
+        'タスクの学習がまだ続いています。いま止めるとこの学習は失われます。以前に学習したタスクは残ります。',
+    'A bundle is still being built. Stopping now leaves no bundle; nothing else changes.':
+        'バンドルをまだ作成中です。いま止めるとバンドルは作られません。ほかには何も変わりません。',
+    'Stop and close?':
+        '止めて閉じますか？',
+    'Stop and close':
+        '止めて閉じる',
+    'Keep working':
+        '作業を続ける',
+    'Stopping… (after the current step)':
+        '停止しています…（いまの手順のあとで止まります）',
+    'Export cancelled; no bundle was written.':
+        '書き出しを中止しました。バンドルは作成していません。',
 }
 
 

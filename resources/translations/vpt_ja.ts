@@ -299,6 +299,10 @@ Details for a developer were written to:
       <translation>フォルダーを開く</translation>
     </message>
     <message>
+      <source>Cancel</source>
+      <translation>キャンセル</translation>
+    </message>
+    <message>
       <source>Item</source>
       <translation>項目</translation>
     </message>
@@ -337,6 +341,14 @@ Details for a developer were written to:
     <message>
       <source>done</source>
       <translation>完了</translation>
+    </message>
+    <message>
+      <source>Stopping… (after the current step)</source>
+      <translation>停止しています…（いまの手順のあとで止まります）</translation>
+    </message>
+    <message>
+      <source>Export cancelled; no bundle was written.</source>
+      <translation>書き出しを中止しました。バンドルは作成していません。</translation>
     </message>
     <message>
       <source>Bundle ready: {folder}</source>
@@ -601,6 +613,26 @@ Details for a developer were written to:
     <message>
       <source>Open the log folder</source>
       <translation>ログフォルダーを開く</translation>
+    </message>
+    <message>
+      <source>A task is still being trained. Stopping now loses this run; tasks trained earlier are kept.</source>
+      <translation>タスクの学習がまだ続いています。いま止めるとこの学習は失われます。以前に学習したタスクは残ります。</translation>
+    </message>
+    <message>
+      <source>A bundle is still being built. Stopping now leaves no bundle; nothing else changes.</source>
+      <translation>バンドルをまだ作成中です。いま止めるとバンドルは作られません。ほかには何も変わりません。</translation>
+    </message>
+    <message>
+      <source>Stop and close?</source>
+      <translation>止めて閉じますか？</translation>
+    </message>
+    <message>
+      <source>Stop and close</source>
+      <translation>止めて閉じる</translation>
+    </message>
+    <message>
+      <source>Keep working</source>
+      <translation>作業を続ける</translation>
     </message>
     <message>
       <source>Open a project folder</source>
