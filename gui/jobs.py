@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -115,6 +116,7 @@ def _train(request: TrainRequest, emit, cancel: threading.Event) -> TrainedRun |
     from vpt_engine.taskpack import save_task
     from vpt_engine.training import train
 
+    started = time.perf_counter()
     emit(ev.PhaseStarted(LOADING_BACKBONE, 0))
     backbone = cached_backbone(request.backbone)
     index = project_index(request.images_dir, request.classes)
@@ -136,7 +138,10 @@ def _train(request: TrainRequest, emit, cancel: threading.Event) -> TrainedRun |
             return None
         if isinstance(event, ev.Finished):
             result = event.result
-            extra = {"app": {"settings": request.settings}}
+            # The pictures it was given (so Evaluate can tell new ones apart) and the whole run's time.
+            extra = {"app": {"settings": request.settings,
+                             "training_files": [f"{p.parent.name}/{p.name}" for p in data.paths],
+                             "run_seconds": round(time.perf_counter() - started, 1)}}
             if result.auto_report:
                 extra["auto_selection"] = result.auto_report
             path = save_task(result, backbone, request.task_path, name=request.task_path.stem, extra=extra)

@@ -33,6 +33,7 @@ class ExportPage(Retranslating, QWidget):
         super().__init__(parent)
         self.session = session
         self.thread = None
+        self.status_kind = ""            # "idle" while the status only says what to do next
         self.outcome: ExportOutcome | None = None
         self.title = QLabel(objectName="pageTitle")
         self.intro = QLabel(wordWrap=True)
@@ -93,6 +94,7 @@ class ExportPage(Retranslating, QWidget):
             self.tasks.addItem(item)
         self.tasks.blockSignals(False)
         self._update_buttons()
+        self._show_idle_status()
 
     def checked_tasks(self) -> list[Path]:
         items = (self.tasks.item(row) for row in range(self.tasks.count()))
@@ -109,8 +111,14 @@ class ExportPage(Retranslating, QWidget):
         self.build_button.setEnabled(self.thread is None and bool(self.checked_tasks()))
         self.cancel_button.setVisible(self.thread is not None)
         self.open_button.setEnabled(self.outcome is not None)
-        if not self.tasks.count():
-            set_text(self.status, lambda: self.tr("No task yet: train one on the Train page."))
+
+    def _show_idle_status(self) -> None:
+        """Before any build: say what to do (tasks may appear or disappear while the page exists)."""
+        if self.thread is not None or self.outcome is not None or self.status_kind not in ("", "idle"):
+            return
+        self.status_kind = "idle"
+        set_text(self.status, lambda: self.tr("Tick the tasks and press Build bundle.") if self.tasks.count()
+                 else self.tr("No task yet: train one on the Train page."))
 
     def parity_images(self) -> list[Path]:
         project = self.session.project
@@ -125,6 +133,7 @@ class ExportPage(Retranslating, QWidget):
         self.details.setRowCount(0)
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
+        self.status_kind = "busy"
         set_text(self.status, lambda: self.tr("Building the bundle: exporting the model and checking its answers…"))
         self.thread = start_job(export_job(tasks, bundle_dir, self.parity_images()), self._on_event,
                                 self._on_success, self._on_failure, self)

@@ -6,8 +6,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QProgressBar, QPushButton, QScrollArea,
                                QSplitter, QVBoxLayout, QWidget)
 
+from vpt_core.errors import VptError
+from vpt_core.packformat import read_task_pack
 from vpt_engine import events as ev
 
+from ..accuracy import check_figure
 from ..i18n import Retranslating, set_text
 from ..jobs import LOADING_BACKBONE, TrainedRun, TrainRequest, training_job
 from ..prechecks import can_train, training_checks
@@ -166,6 +169,7 @@ class TrainPage(Retranslating, QWidget):
         self.accuracy_chart.clear()
         self.notices.clear()
         set_text(self.result_label, lambda: "")
+        set_text(self.phase_label, lambda: self.tr("Starting…"))
         self.progress.setRange(0, 0)
         self.events_seen = 0
         self.state = RUNNING
@@ -238,17 +242,31 @@ class TrainPage(Retranslating, QWidget):
             set_text(self.phase_label, lambda: self.tr("Training cancelled; nothing was saved."))
             self.progress.setValue(0)
         else:
-            self.progress.setValue(1)
-            accuracy = run.metrics.get("val_accuracy")
-            if accuracy is None:
-                accuracy = run.metrics.get("train_accuracy") or 0.0
+            self.progress.setValue(self.progress.maximum())
             set_text(self.phase_label, lambda: self.tr("Done."))
-            set_text(self.result_label, lambda: self.tr("Saved as task “{name}”. Accuracy: {accuracy:.0f} %. "
-                                                        "Check it on the Evaluate page.").format(
-                name=run.path.stem, accuracy=100 * accuracy))
+            set_text(self.result_label, lambda: self.result_text(run))
             self.session.tasksChanged.emit()
         self.message.emit(self.phase_label.text())
         self.trainingFinished.emit(run)
+
+    def result_text(self, run: TrainedRun) -> str:
+        """The one figure to trust: accuracy on pictures the task did not train on."""
+        try:
+            pack = read_task_pack(run.path)
+            figure = check_figure(pack.metrics, pack.training)
+        except VptError:
+            figure = None
+        saved = self.tr("Saved as task “{name}”.").format(name=run.path.stem)
+        if figure is None:
+            check = self.tr("It could not be checked on pictures it did not train on: take more pictures per "
+                            "class.")
+        elif figure.images is None:
+            check = self.tr("Right on {accuracy:.0f} % of the pictures it did not train on.").format(
+                accuracy=100 * figure.accuracy)
+        else:
+            check = self.tr("Right on {accuracy:.0f} % of {count} pictures it did not train on.").format(
+                accuracy=100 * figure.accuracy, count=figure.images)
+        return f"{saved} {check} " + self.tr("See the Evaluate page for details.")
 
     def _on_failure(self, text: str) -> None:
         self._finish()

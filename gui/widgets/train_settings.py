@@ -13,6 +13,7 @@ from vpt_engine.prompts import PromptConfig
 from vpt_engine.train_config import TrainConfig
 
 from ..dialogs.model_row import ModelRow
+from .. import setting_names
 from ..i18n import Retranslating
 from ..model_catalogue import DOWNLOAD, EMBEDDED, choice_kind, default_backbone, resolve
 
@@ -108,15 +109,8 @@ class TrainSettingsForm(Retranslating, QWidget):
         self.timm_edit.setToolTip(self.tr("A timm model name, e.g. vit_base_patch16_224.mae. Changing it replaces "
                                           "the model chosen above."))
         self.arguments_edit.setPlaceholderText("{}")
-        depth_names = {"deep": self.tr("Every layer (deep, more accurate)"),
-                       "shallow": self.tr("First layer only (shallow, faster)")}
-        init_names = {"mean_pool": self.tr("From the pictures: averages (recommended)"),
-                      "max_pool": self.tr("From the pictures: strongest features"),
-                      "kmeans": self.tr("From the pictures: typical patterns (k-means)"),
-                      "sample": self.tr("From the pictures: random samples"), "random": self.tr("Random")}
-        fit_names = {"crop": self.tr("Centre of the picture (the model's own; edges are cut off)"),
-                     "whole": self.tr("Whole picture, stretched to fit"),
-                     "pad": self.tr("Whole picture, with borders added")}
+        depth_names, init_names, fit_names = setting_names.depth_names(), setting_names.init_names(), \
+            setting_names.fit_names()
         self.fit_box.setToolTip(self.tr("Choose a whole-picture setting when defects can be near the edge."))
         for box, names in ((self.depth_box, depth_names), (self.init_box, init_names), (self.fit_box, fit_names)):
             for row in range(box.count()):

@@ -483,6 +483,81 @@ JAPANESE = {
         '停止しています…（いまの手順のあとで止まります）',
     'Export cancelled; no bundle was written.':
         '書き出しを中止しました。バンドルは作成していません。',
+    # honest accuracy, runs, evaluate
+    "Check on the project's pictures":
+        'プロジェクトの画像で確認',
+    'This task file cannot be read.':
+        'このタスクファイルは読み込めません。',
+    '“{task}”: not checked on pictures it did not train on (too few pictures per class).':
+        '「{task}」: 学習に使っていない画像ではまだ確認していません（クラスごとの画像が少なすぎます）。',
+    '“{task}”: {accuracy:.0f} % right on pictures it did not train on':
+        '「{task}」: 学習に使っていない画像で {accuracy:.0f} % 正解',
+    '“{task}”: {accuracy:.0f} % right on {count} pictures it did not train on':
+        '「{task}」: 学習に使っていない画像 {count} 枚で {accuracy:.0f} % 正解',
+    'Measured by training again without each group of pictures in turn.':
+        '画像のグループを 1 つずつ外して学習し直して測りました。',
+    'On the pictures it trained on: {accuracy:.0f} % (not a test: it has seen them).':
+        '学習に使った画像では {accuracy:.0f} %（テストではありません。一度見た画像です）。',
+    "Press “Check on the project's pictures” to test it on pictures taken after training.":
+        '「プロジェクトの画像で確認」を押すと、学習のあとに撮影した画像でテストします。',
+    'New pictures, taken after training: {accuracy:.0f} % right on {count}.':
+        '学習のあとに撮影した新しい画像: {count} 枚で {accuracy:.0f} % 正解。',
+    'No new pictures of {classes} yet: that figure does not cover them.':
+        '{classes} の新しい画像はまだありません。上の数値には含まれていません。',
+    'No new pictures since this task was trained: capture new parts to test it.':
+        'このタスクの学習後に撮影した画像がありません。新しい部品を撮影してテストしてください。',
+    'No pictures of {classes} in the project: these classes are not checked at all.':
+        'プロジェクトに {classes} の画像がありません。これらのクラスはまったく確認されていません。',
+    'New pictures ({count}): a real test':
+        '新しい画像（{count} 枚）: 本当のテスト',
+    'Pictures it trained on ({count}): not a test':
+        '学習に使った画像（{count} 枚）: テストではありません',
+    'Tick the tasks and press Build bundle.':
+        'タスクにチェックを入れて「バンドルを作成」を押してください。',
+    'Right on unseen pictures':
+        '未学習の画像での正解率',
+    'On training pictures':
+        '学習に使った画像での正解率',
+    'Time':
+        '時間',
+    'The first accuracy is the one to trust: it is measured on pictures the task did not learn from. On its own training pictures a task always looks better.':
+        '信頼できるのは最初の正解率です。タスクが学習していない画像で測っています。学習に使った画像では、タスクは常に実際より良く見えます。',
+    'not checked':
+        '未確認',
+    '{accuracy} of {count}':
+        '{count} 枚中 {accuracy}',
+    '{minutes} min {seconds} s':
+        '{minutes} 分 {seconds} 秒',
+    '{seconds} s':
+        '{seconds} 秒',
+    '{time} (training only)':
+        '{time}（学習のみ）',
+    'averages':
+        '平均',
+    'strongest features':
+        '最も強い特徴',
+    'typical patterns':
+        '代表的なパターン',
+    'samples':
+        '抜き出し',
+    'random':
+        'ランダム',
+    '{count}, first layer':
+        '{count}、最初の層',
+    '{count}, every layer':
+        '{count}、すべての層',
+    'Starting…':
+        '開始しています…',
+    'Saved as task “{name}”.':
+        'タスク「{name}」として保存しました。',
+    'It could not be checked on pictures it did not train on: take more pictures per class.':
+        '学習に使っていない画像で確認できませんでした。クラスごとにもっと画像を撮影してください。',
+    'Right on {accuracy:.0f} % of the pictures it did not train on.':
+        '学習に使っていない画像の {accuracy:.0f} % が正解でした。',
+    'Right on {accuracy:.0f} % of {count} pictures it did not train on.':
+        '学習に使っていない画像 {count} 枚の {accuracy:.0f} % が正解でした。',
+    'See the Evaluate page for details.':
+        '詳しくは「評価」ページを見てください。',
 }
 
 

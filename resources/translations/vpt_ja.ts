@@ -224,8 +224,8 @@ Details for a developer were written to:
       <translation>タスク:</translation>
     </message>
     <message>
-      <source>Check the task on the project's pictures</source>
-      <translation>プロジェクトの画像でタスクを確認</translation>
+      <source>Check on the project's pictures</source>
+      <translation>プロジェクトの画像で確認</translation>
     </message>
     <message>
       <source>Class</source>
@@ -248,20 +248,64 @@ Details for a developer were written to:
       <translation>タスクがまだありません。「学習」ページで作成してください。</translation>
     </message>
     <message>
+      <source>This task file cannot be read.</source>
+      <translation>このタスクファイルは読み込めません。</translation>
+    </message>
+    <message>
+      <source>“{task}”: not checked on pictures it did not train on (too few pictures per class).</source>
+      <translation>「{task}」: 学習に使っていない画像ではまだ確認していません（クラスごとの画像が少なすぎます）。</translation>
+    </message>
+    <message>
+      <source>“{task}”: {accuracy:.0f} % right on pictures it did not train on</source>
+      <translation>「{task}」: 学習に使っていない画像で {accuracy:.0f} % 正解</translation>
+    </message>
+    <message>
+      <source>“{task}”: {accuracy:.0f} % right on {count} pictures it did not train on</source>
+      <translation>「{task}」: 学習に使っていない画像 {count} 枚で {accuracy:.0f} % 正解</translation>
+    </message>
+    <message>
+      <source>Measured by training again without each group of pictures in turn.</source>
+      <translation>画像のグループを 1 つずつ外して学習し直して測りました。</translation>
+    </message>
+    <message>
+      <source>On the pictures it trained on: {accuracy:.0f} % (not a test: it has seen them).</source>
+      <translation>学習に使った画像では {accuracy:.0f} %（テストではありません。一度見た画像です）。</translation>
+    </message>
+    <message>
+      <source>Press “Check on the project's pictures” to test it on pictures taken after training.</source>
+      <translation>「プロジェクトの画像で確認」を押すと、学習のあとに撮影した画像でテストします。</translation>
+    </message>
+    <message>
+      <source>New pictures, taken after training: {accuracy:.0f} % right on {count}.</source>
+      <translation>学習のあとに撮影した新しい画像: {count} 枚で {accuracy:.0f} % 正解。</translation>
+    </message>
+    <message>
+      <source>No new pictures of {classes} yet: that figure does not cover them.</source>
+      <translation>{classes} の新しい画像はまだありません。上の数値には含まれていません。</translation>
+    </message>
+    <message>
+      <source>No new pictures since this task was trained: capture new parts to test it.</source>
+      <translation>このタスクの学習後に撮影した画像がありません。新しい部品を撮影してテストしてください。</translation>
+    </message>
+    <message>
+      <source>No pictures of {classes} in the project: these classes are not checked at all.</source>
+      <translation>プロジェクトに {classes} の画像がありません。これらのクラスはまったく確認されていません。</translation>
+    </message>
+    <message>
+      <source>New pictures ({count}): a real test</source>
+      <translation>新しい画像（{count} 枚）: 本当のテスト</translation>
+    </message>
+    <message>
+      <source>Pictures it trained on ({count}): not a test</source>
+      <translation>学習に使った画像（{count} 枚）: テストではありません</translation>
+    </message>
+    <message>
       <source>Checking…</source>
       <translation>確認中…</translation>
     </message>
     <message>
       <source>The check could not run.</source>
       <translation>確認を実行できませんでした。</translation>
-    </message>
-    <message>
-      <source>“{task}”: {accuracy:.1f} % right on {count} pictures</source>
-      <translation>「{task}」: {count} 枚中 {accuracy:.1f} % 正解</translation>
-    </message>
-    <message>
-      <source>These are the project's own pictures, most of them used for training: new pictures may score lower. Keep capturing new parts and check again.</source>
-      <translation>プロジェクト自身の画像で、大部分は学習に使ったものです。新しい画像では低くなることがあります。新しい部品を撮影して、もう一度確認してください。</translation>
     </message>
     <message>
       <source>Not part of this task (left out): {classes}.</source>
@@ -309,6 +353,10 @@ Details for a developer were written to:
     <message>
       <source>Value</source>
       <translation>値</translation>
+    </message>
+    <message>
+      <source>Tick the tasks and press Build bundle.</source>
+      <translation>タスクにチェックを入れて「バンドルを作成」を押してください。</translation>
     </message>
     <message>
       <source>No task yet: train one on the Train page.</source>
@@ -1010,24 +1058,44 @@ Trying to reconnect…</source>
       <translation>回数</translation>
     </message>
     <message>
-      <source>Training accuracy</source>
-      <translation>学習時の正解率</translation>
+      <source>Right on unseen pictures</source>
+      <translation>未学習の画像での正解率</translation>
     </message>
     <message>
-      <source>Check accuracy</source>
-      <translation>確認用の正解率</translation>
+      <source>On training pictures</source>
+      <translation>学習に使った画像での正解率</translation>
     </message>
     <message>
-      <source>Training time</source>
-      <translation>学習時間</translation>
+      <source>Time</source>
+      <translation>時間</translation>
+    </message>
+    <message>
+      <source>The first accuracy is the one to trust: it is measured on pictures the task did not learn from. On its own training pictures a task always looks better.</source>
+      <translation>信頼できるのは最初の正解率です。タスクが学習していない画像で測っています。学習に使った画像では、タスクは常に実際より良く見えます。</translation>
+    </message>
+    <message>
+      <source>not checked</source>
+      <translation>未確認</translation>
+    </message>
+    <message>
+      <source>{accuracy} of {count}</source>
+      <translation>{count} 枚中 {accuracy}</translation>
+    </message>
+    <message>
+      <source>{minutes} min {seconds} s</source>
+      <translation>{minutes} 分 {seconds} 秒</translation>
+    </message>
+    <message>
+      <source>{seconds} s</source>
+      <translation>{seconds} 秒</translation>
+    </message>
+    <message>
+      <source>{time} (training only)</source>
+      <translation>{time}（学習のみ）</translation>
     </message>
     <message>
       <source>File size</source>
       <translation>ファイルサイズ</translation>
-    </message>
-    <message>
-      <source>Check accuracy is measured on pictures held back from training (only when every class has at least 5).</source>
-      <translation>確認用の正解率は、学習に使わずに取っておいた画像で測ります（各クラス 5 枚以上ある場合のみ）。</translation>
     </message>
   </context>
   <context>
@@ -1047,6 +1115,77 @@ Trying to reconnect…</source>
     <message>
       <source>Retry</source>
       <translation>再試行</translation>
+    </message>
+  </context>
+  <context>
+    <name>SettingNames</name>
+    <message>
+      <source>Every layer (deep, more accurate)</source>
+      <translation>すべての層（deep、より正確）</translation>
+    </message>
+    <message>
+      <source>First layer only (shallow, faster)</source>
+      <translation>最初の層のみ（shallow、より高速）</translation>
+    </message>
+    <message>
+      <source>From the pictures: averages (recommended)</source>
+      <translation>画像から: 平均（おすすめ）</translation>
+    </message>
+    <message>
+      <source>From the pictures: strongest features</source>
+      <translation>画像から: 最も強い特徴</translation>
+    </message>
+    <message>
+      <source>From the pictures: typical patterns (k-means)</source>
+      <translation>画像から: 代表的なパターン（k-means）</translation>
+    </message>
+    <message>
+      <source>From the pictures: random samples</source>
+      <translation>画像から: ランダムな抜き出し</translation>
+    </message>
+    <message>
+      <source>Random</source>
+      <translation>ランダム</translation>
+    </message>
+    <message>
+      <source>Centre of the picture (the model's own; edges are cut off)</source>
+      <translation>画像の中央（モデル標準。端は切り取られます）</translation>
+    </message>
+    <message>
+      <source>Whole picture, stretched to fit</source>
+      <translation>画像全体（枠に合わせて引き伸ばす）</translation>
+    </message>
+    <message>
+      <source>Whole picture, with borders added</source>
+      <translation>画像全体（余白を加えて縦横比を保つ）</translation>
+    </message>
+    <message>
+      <source>averages</source>
+      <translation>平均</translation>
+    </message>
+    <message>
+      <source>strongest features</source>
+      <translation>最も強い特徴</translation>
+    </message>
+    <message>
+      <source>typical patterns</source>
+      <translation>代表的なパターン</translation>
+    </message>
+    <message>
+      <source>samples</source>
+      <translation>抜き出し</translation>
+    </message>
+    <message>
+      <source>random</source>
+      <translation>ランダム</translation>
+    </message>
+    <message>
+      <source>{count}, first layer</source>
+      <translation>{count}、最初の層</translation>
+    </message>
+    <message>
+      <source>{count}, every layer</source>
+      <translation>{count}、すべての層</translation>
     </message>
   </context>
   <context>
@@ -1194,6 +1333,10 @@ Trying to reconnect…</source>
       <translation>準備完了。</translation>
     </message>
     <message>
+      <source>Starting…</source>
+      <translation>開始しています…</translation>
+    </message>
+    <message>
       <source>Stopping…</source>
       <translation>停止しています…</translation>
     </message>
@@ -1246,8 +1389,24 @@ Trying to reconnect…</source>
       <translation>完了。</translation>
     </message>
     <message>
-      <source>Saved as task “{name}”. Accuracy: {accuracy:.0f} %. Check it on the Evaluate page.</source>
-      <translation>タスク「{name}」として保存しました。正解率: {accuracy:.0f} %。「評価」ページで確認してください。</translation>
+      <source>Saved as task “{name}”.</source>
+      <translation>タスク「{name}」として保存しました。</translation>
+    </message>
+    <message>
+      <source>It could not be checked on pictures it did not train on: take more pictures per class.</source>
+      <translation>学習に使っていない画像で確認できませんでした。クラスごとにもっと画像を撮影してください。</translation>
+    </message>
+    <message>
+      <source>Right on {accuracy:.0f} % of the pictures it did not train on.</source>
+      <translation>学習に使っていない画像の {accuracy:.0f} % が正解でした。</translation>
+    </message>
+    <message>
+      <source>Right on {accuracy:.0f} % of {count} pictures it did not train on.</source>
+      <translation>学習に使っていない画像 {count} 枚の {accuracy:.0f} % が正解でした。</translation>
+    </message>
+    <message>
+      <source>See the Evaluate page for details.</source>
+      <translation>詳しくは「評価」ページを見てください。</translation>
     </message>
     <message>
       <source>Training stopped.</source>
@@ -1323,46 +1482,6 @@ Trying to reconnect…</source>
     <message>
       <source>A timm model name, e.g. vit_base_patch16_224.mae. Changing it replaces the model chosen above.</source>
       <translation>timm のモデル名（例: vit_base_patch16_224.mae）。変更すると上で選んだモデルの代わりに使われます。</translation>
-    </message>
-    <message>
-      <source>Every layer (deep, more accurate)</source>
-      <translation>すべての層（deep、より正確）</translation>
-    </message>
-    <message>
-      <source>First layer only (shallow, faster)</source>
-      <translation>最初の層のみ（shallow、より高速）</translation>
-    </message>
-    <message>
-      <source>From the pictures: averages (recommended)</source>
-      <translation>画像から: 平均（おすすめ）</translation>
-    </message>
-    <message>
-      <source>From the pictures: strongest features</source>
-      <translation>画像から: 最も強い特徴</translation>
-    </message>
-    <message>
-      <source>From the pictures: typical patterns (k-means)</source>
-      <translation>画像から: 代表的なパターン（k-means）</translation>
-    </message>
-    <message>
-      <source>From the pictures: random samples</source>
-      <translation>画像から: ランダムな抜き出し</translation>
-    </message>
-    <message>
-      <source>Random</source>
-      <translation>ランダム</translation>
-    </message>
-    <message>
-      <source>Centre of the picture (the model's own; edges are cut off)</source>
-      <translation>画像の中央（モデル標準。端は切り取られます）</translation>
-    </message>
-    <message>
-      <source>Whole picture, stretched to fit</source>
-      <translation>画像全体（枠に合わせて引き伸ばす）</translation>
-    </message>
-    <message>
-      <source>Whole picture, with borders added</source>
-      <translation>画像全体（余白を加えて縦横比を保つ）</translation>
     </message>
     <message>
       <source>Choose a whole-picture setting when defects can be near the edge.</source>
