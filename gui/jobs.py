@@ -21,8 +21,8 @@ from vpt_engine.train_config import TrainConfig
 from vpt_core.errors import TrainingCancelled, VptError
 
 from .project_files import ImportResult, import_images
+from .run_progress import LOADING_BACKBONE   # a phase of our own, before the engine's
 
-LOADING_BACKBONE = "backbone"   # a phase of our own, before the engine's
 _backbone_lock = threading.Lock()
 _backbone_cache: dict[str, Any] = {}
 

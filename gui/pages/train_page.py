@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QProgressBar, QPushButton, QScrollArea,
                                QSplitter, QVBoxLayout, QWidget)
 
@@ -12,8 +12,10 @@ from vpt_engine import events as ev
 
 from ..accuracy import check_figure
 from ..i18n import Retranslating, set_text
-from ..jobs import LOADING_BACKBONE, TrainedRun, TrainRequest, training_job
+from ..jobs import TrainedRun, TrainRequest, training_job
 from ..prechecks import can_train, training_checks
+from ..run_progress import RunProgressTracker
+from ..training_texts import duration_text, notice_text, phase_text, time_line
 from ..session import ProjectSession
 from ..widgets.chart import LineChart
 from ..widgets.precheck_list import PreCheckList
@@ -36,6 +38,10 @@ class TrainPage(Retranslating, QWidget):
         self.phase = ""
         self.last_run: TrainedRun | None = None
         self.events_seen = 0
+        self.notice_events: list = []
+        self.tracker = RunProgressTracker()
+        self.clock_timer = QTimer(self, interval=1000)     # time so far keeps counting between events
+        self.clock_timer.timeout.connect(self._show_progress)
         self.title = QLabel(objectName="pageTitle")
         self.form = TrainSettingsForm()
         self.checks = PreCheckList()
@@ -170,9 +176,12 @@ class TrainPage(Retranslating, QWidget):
         self.notices.clear()
         set_text(self.result_label, lambda: "")
         set_text(self.phase_label, lambda: self.tr("Starting…"))
-        self.progress.setRange(0, 0)
         self.events_seen = 0
+        self.notice_events = []
         self.state = RUNNING
+        self.tracker = RunProgressTracker(automatic_choice=request.auto)
+        self._show_progress()
+        self.clock_timer.start()
         self._update_buttons()
         self.thread = start_job(training_job(request), self._on_event, self._on_success, self._on_failure, self)
         return True
@@ -186,33 +195,29 @@ class TrainPage(Retranslating, QWidget):
 
     def _on_event(self, event) -> None:
         self.events_seen += 1
+        self.tracker.feed(event)
+        self._show_progress()
         if isinstance(event, ev.PhaseStarted):
             self.phase = event.phase
-            set_text(self.phase_label, lambda phase=event.phase: self._phase_text(phase))
-            self.progress.setRange(0, max(0, event.total))
-            self.progress.setValue(0)
-        elif isinstance(event, ev.Progress):
-            self.progress.setRange(0, max(1, event.total))
-            self.progress.setValue(event.done)
-            self.eta_label.setText(self._eta_text(event.eta_seconds))
+            set_text(self.phase_label, lambda phase=event.phase: phase_text(phase))
+        elif isinstance(event, ev.RunProgress) and event.stage and event.stage != ev.Phase.TRAIN:
+            set_text(self.phase_label, lambda stage=event.stage: phase_text(stage))
         elif isinstance(event, ev.TrainStep):
-            self.progress.setRange(0, event.total_steps)
-            self.progress.setValue(event.step)
+            self.phase = ev.Phase.TRAIN
             set_text(self.phase_label, lambda e=event: self.tr("Training: round {epoch} of {epochs}").format(
                 epoch=e.epoch, epochs=e.epochs))
-            self.eta_label.setText(self._eta_text(event.eta_seconds))
         elif isinstance(event, ev.EpochEnd):
             self._plot_epoch(event.epoch, event.train_loss, event.val_loss, event.train_accuracy, event.val_accuracy)
         elif isinstance(event, ev.Notice):
-            self.notices.addItem(event.message)
+            self.notices.addItem(notice_text(event))
+            self.notice_events.append(event)
 
-    def _eta_text(self, seconds: float | None) -> str:
-        if seconds is None:
-            return ""
-        seconds = int(round(seconds))
-        if seconds < 60:
-            return self.tr("about {seconds} s left").format(seconds=max(1, seconds))
-        return self.tr("about {minutes} min left").format(minutes=round(seconds / 60))
+    def _show_progress(self) -> None:
+        """One bar for the whole run; it never goes back. Time so far and left are for the whole run too."""
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(int(round(1000 * self.tracker.fraction)))
+        if self.state == RUNNING:
+            set_text(self.eta_label, lambda: time_line(self.tracker.elapsed, self.tracker.eta_seconds))
 
     def _plot_epoch(self, epoch, train_loss, val_loss, train_accuracy, val_accuracy) -> None:
         self.loss_chart.add_point("train", epoch, train_loss)
@@ -220,19 +225,12 @@ class TrainPage(Retranslating, QWidget):
         self.accuracy_chart.add_point("train", epoch, train_accuracy)
         self.accuracy_chart.add_point("val", epoch, val_accuracy)
 
-    def _phase_text(self, phase: str) -> str:
-        return {LOADING_BACKBONE: self.tr("Loading the model…"), ev.Phase.LOADING: self.tr("Reading pictures…"),
-                ev.Phase.PROTOTYPES: self.tr("Preparing prompts from your pictures…"),
-                ev.Phase.TRAIN: self.tr("Training…"), ev.Phase.EVAL: self.tr("Checking…"),
-                "select": self.tr("Trying prompt settings on your pictures…")}.get(
-            phase, self.tr("Trying settings on your pictures ({phase})…").format(phase=phase))
-
     def _finish(self) -> None:
         self.state = IDLE
         self.thread = None
         self.phase = ""
-        self.progress.setRange(0, 1)
-        self.eta_label.clear()
+        self.clock_timer.stop()
+        set_text(self.eta_label, lambda: "")
         self._update_buttons()
 
     def _on_success(self, run: TrainedRun | None) -> None:
@@ -240,10 +238,11 @@ class TrainPage(Retranslating, QWidget):
         self.last_run = run
         if run is None:
             set_text(self.phase_label, lambda: self.tr("Training cancelled; nothing was saved."))
-            self.progress.setValue(0)
         else:
-            self.progress.setValue(self.progress.maximum())
-            set_text(self.phase_label, lambda: self.tr("Done."))
+            self.tracker.finish()
+            self._show_progress()
+            took = self.tracker.elapsed
+            set_text(self.phase_label, lambda: self.tr("Done in {time}.").format(time=duration_text(took)))
             set_text(self.result_label, lambda: self.result_text(run))
             self.session.tasksChanged.emit()
         self.message.emit(self.phase_label.text())

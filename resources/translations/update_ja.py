@@ -558,6 +558,29 @@ JAPANESE = {
         '学習に使っていない画像 {count} 枚の {accuracy:.0f} % が正解でした。',
     'See the Evaluate page for details.':
         '詳しくは「評価」ページを見てください。',
+    # training progress and notices
+    'Done in {time}.':
+        '完了（{time}）。',
+    'A picture was left out because it cannot be read: {path}':
+        '読み込めない画像を除外しました: {path}',
+    'Too few pictures to keep some aside for checking: it trains on all of them and cannot say how well it does on new ones.':
+        '確認用に取っておけるほど画像がありません。すべての画像で学習するため、新しい画像でどのくらい正しいかはわかりません。',
+    'Some classes have only one picture: training works, but its accuracy cannot be checked until you add more.':
+        '画像が 1 枚しかないクラスがあります。学習はできますが、画像を追加するまで正解率は確認できません。',
+    'Stopped early after round {epoch}: it was no longer getting better.':
+        '{epoch} 回目で早めに終了しました。それ以上良くならなかったためです。',
+    'The app tried several settings on your pictures and kept: {chosen}.':
+        'アプリが画像でいくつかの設定を試し、次の設定を選びました: {chosen}。',
+    'the usual settings':
+        '標準の設定',
+    'Preparing from your pictures…':
+        '画像から準備しています…',
+    'Trying settings on your pictures…':
+        '画像で設定を試しています…',
+    'Working…':
+        '処理中…',
+    '{time} so far':
+        '経過 {time}',
 }
 
 

@@ -1345,48 +1345,12 @@ Trying to reconnect…</source>
       <translation>学習中: {epochs} 回中 {epoch} 回目</translation>
     </message>
     <message>
-      <source>about {seconds} s left</source>
-      <translation>残り約 {seconds} 秒</translation>
-    </message>
-    <message>
-      <source>about {minutes} min left</source>
-      <translation>残り約 {minutes} 分</translation>
-    </message>
-    <message>
-      <source>Loading the model…</source>
-      <translation>モデルを読み込んでいます…</translation>
-    </message>
-    <message>
-      <source>Reading pictures…</source>
-      <translation>画像を読み込んでいます…</translation>
-    </message>
-    <message>
-      <source>Preparing prompts from your pictures…</source>
-      <translation>画像からプロンプトを準備しています…</translation>
-    </message>
-    <message>
-      <source>Training…</source>
-      <translation>学習中…</translation>
-    </message>
-    <message>
-      <source>Checking…</source>
-      <translation>確認中…</translation>
-    </message>
-    <message>
-      <source>Trying prompt settings on your pictures…</source>
-      <translation>画像でプロンプトの設定を試しています…</translation>
-    </message>
-    <message>
-      <source>Trying settings on your pictures ({phase})…</source>
-      <translation>画像で設定を試しています（{phase}）…</translation>
+      <source>Done in {time}.</source>
+      <translation>完了（{time}）。</translation>
     </message>
     <message>
       <source>Training cancelled; nothing was saved.</source>
       <translation>学習を中止しました。何も保存していません。</translation>
-    </message>
-    <message>
-      <source>Done.</source>
-      <translation>完了。</translation>
     </message>
     <message>
       <source>Saved as task “{name}”.</source>
@@ -1486,6 +1450,81 @@ Trying to reconnect…</source>
     <message>
       <source>Choose a whole-picture setting when defects can be near the edge.</source>
       <translation>欠陥が画像の端に現れることがある場合は「画像全体」を選んでください。</translation>
+    </message>
+  </context>
+  <context>
+    <name>TrainingTexts</name>
+    <message>
+      <source>A picture was left out because it cannot be read: {path}</source>
+      <translation>読み込めない画像を除外しました: {path}</translation>
+    </message>
+    <message>
+      <source>Too few pictures to keep some aside for checking: it trains on all of them and cannot say how well it does on new ones.</source>
+      <translation>確認用に取っておけるほど画像がありません。すべての画像で学習するため、新しい画像でどのくらい正しいかはわかりません。</translation>
+    </message>
+    <message>
+      <source>Some classes have only one picture: training works, but its accuracy cannot be checked until you add more.</source>
+      <translation>画像が 1 枚しかないクラスがあります。学習はできますが、画像を追加するまで正解率は確認できません。</translation>
+    </message>
+    <message>
+      <source>Stopped early after round {epoch}: it was no longer getting better.</source>
+      <translation>{epoch} 回目で早めに終了しました。それ以上良くならなかったためです。</translation>
+    </message>
+    <message>
+      <source>The app tried several settings on your pictures and kept: {chosen}.</source>
+      <translation>アプリが画像でいくつかの設定を試し、次の設定を選びました: {chosen}。</translation>
+    </message>
+    <message>
+      <source>the usual settings</source>
+      <translation>標準の設定</translation>
+    </message>
+    <message>
+      <source>Loading the model…</source>
+      <translation>モデルを読み込んでいます…</translation>
+    </message>
+    <message>
+      <source>Reading pictures…</source>
+      <translation>画像を読み込んでいます…</translation>
+    </message>
+    <message>
+      <source>Preparing from your pictures…</source>
+      <translation>画像から準備しています…</translation>
+    </message>
+    <message>
+      <source>Training…</source>
+      <translation>学習中…</translation>
+    </message>
+    <message>
+      <source>Checking…</source>
+      <translation>確認中…</translation>
+    </message>
+    <message>
+      <source>Trying settings on your pictures…</source>
+      <translation>画像で設定を試しています…</translation>
+    </message>
+    <message>
+      <source>Working…</source>
+      <translation>処理中…</translation>
+    </message>
+    <message>
+      <source>{minutes} min {seconds} s</source>
+      <translation>{minutes} 分 {seconds} 秒</translation>
+    </message>
+    <message>
+      <source>{seconds} s</source>
+      <translation>{seconds} 秒</translation>
+    </message>
+    <message>
+      <source>{time} so far</source>
+      <translation>経過 {time}</translation>
+    </message>
+    <message>
+      <source>about {minutes} min left</source>
+      <translation>残り約 {minutes} 分</translation>
+    </message>
+    <message>
+      <source>about {seconds} s left</source>
+      <translation>残り約 {seconds} 秒</translation>
     </message>
   </context>
   <context>
