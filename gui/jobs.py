@@ -223,8 +223,18 @@ def export_job(task_paths: list[Path], bundle_dir: Path, parity_images: list[Pat
 
 
 # -- import ----------------------------------------------------------------
-def import_job(paths: list[Path], folder: Path):
+def import_job(groups: list[tuple[list[Path], Path]]):
+    """Copy each group of pictures into its class folder; one result for all (progress over all of them)."""
     def job(emit, cancel: threading.Event) -> ImportResult:
-        return import_images(paths, folder, on_progress=lambda d, t: emit(ev.Progress("import", d, t)),
-                             should_stop=cancel.is_set)
+        total, done_before, merged = sum(len(paths) for paths, _ in groups), 0, ImportResult()
+        for paths, folder in groups:
+            result = import_images(paths, folder, should_stop=cancel.is_set,
+                                   on_progress=lambda d, t, base=done_before: emit(ev.Progress("import", base + d,
+                                                                                                total)))
+            merged.added += result.added
+            merged.skipped += result.skipped
+            done_before += len(paths)
+            if cancel.is_set():
+                break
+        return merged
     return job

@@ -15,6 +15,7 @@ from PySide6.QtGui import QUndoCommand
 
 from vpt_core.errors import VptError
 
+from .error_texts import translate_error
 from .project import ClassInfo
 from .session import ProjectSession
 
@@ -34,7 +35,7 @@ class _SafeCommand(QUndoCommand):
         try:
             action()
         except (VptError, OSError) as error:
-            self.session.errorOccurred.emit(str(error))
+            self.session.errorOccurred.emit(translate_error(str(error)))
             self.setObsolete(True)
         finally:
             self.notify()

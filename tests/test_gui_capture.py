@@ -19,6 +19,7 @@ pytestmark = pytest.mark.usefixtures("silent_message_boxes")
 from gui.camera import LOST, RUNNING  # noqa: E402
 from gui.project import Project  # noqa: E402
 from vpt_core.frames import FOLDER, SourceSpec  # noqa: E402
+from gui.dialogs.import_dialog import AS_CLASSES  # noqa: E402
 
 
 @pytest.fixture
@@ -205,3 +206,55 @@ def test_taking_a_picture_shows_on_screen(window, qtbot, tmp_path, camera_folder
     assert page.capture_one()
     assert page.preview.notice == "✔ Picture taken for “ok”" and page.preview.flash
     qtbot.waitUntil(lambda: not page.preview.notice, timeout=5000)   # and goes away by itself
+
+
+def test_a_folder_of_class_folders_is_offered_as_classes(window, qtbot, tmp_path, make_image_folder):
+    """Issue 11.6: Import folder… on a parent folder put every sub-folder into the selected class unasked."""
+    page = open_new_project(window, tmp_path, ["ok", "Scratch"])
+    parent = make_image_folder({"OK": 3, "scratch": 2, "dent": 2})
+    make_image_folder({"x": 1}, root=parent / "dent")                 # nested deeper: still part of "dent"
+    (parent / "bad:name").mkdir()
+    make_image_folder({"y": 1}, root=parent / "bad:name")
+    page.class_list.select_class("ok")
+    asked = []
+
+    def answer(plan, selected):
+        asked.append(plan)
+        return AS_CLASSES
+    page.importer.ask_how = answer
+    with qtbot.waitSignal(page.importFinished, timeout=20000):
+        assert page.import_paths([parent])
+    plan = asked[0]
+    targets = {g.folder.name: (g.target, g.new_class, bool(g.problem)) for g in plan.groups}
+    assert targets == {"OK": ("ok", False, False), "scratch": ("Scratch", False, False),
+                       "dent": ("dent", True, False), "bad:name": ("", False, True)}
+    project = window.session.project
+    assert project.class_names == ["ok", "Scratch", "dent"]          # matched by name, one new class
+    assert (count(page, "ok"), count(page, "Scratch"), count(page, "dent")) == (3, 2, 3)
+    stack = window.session.undo_stack
+    stack.undo()                                                      # the pictures...
+    stack.undo()                                                      # ...then the new class
+    assert project.class_names == ["ok", "Scratch"] and count(page, "ok") == 0
+
+
+def test_the_import_dialog_says_what_it_will_do_before_doing_it(qtbot, tmp_path, make_image_folder):
+    from gui.dialogs.import_dialog import ImportDialog
+    from gui.import_plan import plan_import
+    from gui.project import Project as P
+
+    project = P.create(tmp_path / "p", classes=["ok"])
+    parent = make_image_folder({"ok": 2, "pit": 1})
+    cv2.imwrite(str(parent / "loose.png"), np.zeros((8, 8, 3), np.uint8))
+    dialog = ImportDialog(plan_import([parent], project.class_names, project.check_class_name), "ok")
+    qtbot.addWidget(dialog)
+    lines = [dialog.listing.item(i).text() for i in range(dialog.listing.count())]
+    assert lines == ["“ok”: 2 pictures → existing class “ok”", "“pit”: 1 pictures → new class “pit”",
+                     "1 files lying directly in the folder → the selected class “ok”"]
+    assert dialog.into_selected_button.text() == "Put all 4 into “ok”"
+
+
+def test_importing_without_a_class_folder_or_class_says_what_to_do(window, qtbot, tmp_path, make_image_folder):
+    page = open_new_project(window, tmp_path)
+    flat = make_image_folder({"flat": 2}) / "flat"
+    assert not page.import_paths([flat])
+    assert "Choose or add a class first" in page.problem_label.text()

@@ -7,23 +7,21 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMessageBox, QProgressDialog, QPushButton,
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
 from ..camera import RUNNING, CameraController
 from ..dialogs.image_viewer import ImageViewer
 from ..i18n import Retranslating
-from ..jobs import import_job
-from ..project_files import expand_image_paths
+from ..importer import PictureImporter
 from ..session import ProjectSession
 from vpt_core.frames import SourceSpec
-from ..undo_commands import DeleteImagesCommand, ImportImagesCommand, MoveImagesCommand
+from ..undo_commands import DeleteImagesCommand, MoveImagesCommand
 from ..widgets.class_list import ClassList
 from ..widgets.preview_view import PreviewView
 from ..widgets.source_bar import SourceBar
 from ..widgets.thumbnail_grid import ThumbnailGrid
 from ..widgets.thumbnail_model import ThumbnailLoader, ThumbnailModel
-from ..workers import start_job
 
 BURST_INTERVAL_MS = 200
 
@@ -38,7 +36,8 @@ class CapturePage(Retranslating, QWidget):
         self.burst_taken: set[bytes] = set()   # digests of the pictures this burst saved
         self.burst_repeats = 0                 # frames in a row that repeated one of them
         self.last_captured_number = -1
-        self.import_thread = None
+        self.importer = PictureImporter(session, self)
+        self.importFinished = self.importer.finished
         self.source_bar = SourceBar()
         self.preview = PreviewView()
         self.capture_button = QPushButton(objectName="primary")
@@ -120,6 +119,8 @@ class CapturePage(Retranslating, QWidget):
         self.grid.filesDropped.connect(self.import_paths)
         self.import_files_button.clicked.connect(self.ask_import_files)
         self.import_folder_button.clicked.connect(self.ask_import_folder)
+        self.importer.message.connect(self.message)
+        self.importer.problem.connect(self.show_problem)
 
     def _make_shortcuts(self) -> None:
         context = Qt.ShortcutContext.WidgetWithChildrenShortcut
@@ -150,8 +151,7 @@ class CapturePage(Retranslating, QWidget):
         ready = bool(name) and self.camera.state == RUNNING
         self.capture_button.setEnabled(ready)
         self.burst_button.setEnabled(ready or self.burst_left > 0)
-        self.import_files_button.setEnabled(bool(name))
-        self.import_folder_button.setEnabled(bool(name))
+        self.import_files_button.setEnabled(bool(name))   # a folder of class folders needs no class first
 
     # -- source -----------------------------------------------------------
     def start_source(self, spec: SourceSpec) -> None:
@@ -289,47 +289,15 @@ class CapturePage(Retranslating, QWidget):
         if folder:
             self.import_paths([Path(folder)])
 
-    def import_paths(self, items: list) -> None:
-        """Copy pictures (folders searched inside) into the chosen class, in the background."""
-        name = self.class_list.current_class()
-        if not name or self.import_thread is not None:
-            return
-        paths = expand_image_paths(items)
-        progress = QProgressDialog(self.tr("Importing pictures into “{name}”…").format(name=name),
-                                   self.tr("Cancel"), 0, max(1, len(paths)), self)
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
-        progress.setMinimumDuration(500)
-        self.import_thread = start_job(import_job(paths, self.session.project.class_dir(name)),
-                                       on_event=lambda e: progress.setValue(e.done),
-                                       on_success=lambda result: self._import_done(result, progress),
-                                       on_failure=lambda text: self._import_failed(text, progress), parent=self)
-        progress.canceled.connect(self.import_thread.cancel)
+    def import_paths(self, items: list) -> bool:
+        """Copy pictures (folders searched inside) into the chosen class, or folders of classes as classes."""
+        return self.importer.import_items([Path(item) for item in items], self.class_list.current_class() or "")
 
-    def _import_done(self, result, progress) -> None:
-        progress.close()
-        self.import_thread = None
-        if result.added:
-            self.session.undo_stack.push(ImportImagesCommand(self.session, result.added))
-        summary = self.tr("Imported {added} picture(s).").format(added=len(result.added))
-        self.message.emit(summary)
-        if result.skipped:
-            listing = "\n".join(result.skipped[:15]) + ("\n…" if len(result.skipped) > 15 else "")
-            QMessageBox.information(self, self.tr("Import"), self.tr(
-                "{summary}\n\n{skipped} file(s) were left out because they are not readable pictures:\n{listing}"
-            ).format(summary=summary, skipped=len(result.skipped), listing=listing))
-        self.importFinished.emit()
-
-    def _import_failed(self, text: str, progress) -> None:
-        progress.close()
-        self.import_thread = None
-        self.show_problem(self.tr("Import stopped: {error}").format(error=text))
-        self.importFinished.emit()
-
-    importFinished = Signal()
+    @property
+    def import_thread(self):
+        return self.importer.thread
 
     def shutdown(self) -> None:
         self._stop_burst()
-        if self.import_thread is not None:   # pictures copied so far stay; the rest is not started
-            self.import_thread.cancel()
-            self.import_thread.wait(30000)
+        self.importer.shutdown()
         self.loader.stop()

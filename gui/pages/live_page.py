@@ -13,6 +13,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QVBoxLayout, QWidget)
 
+from vpt_core.errors import VptError
+
 from ..camera import OFF, RUNNING, CameraController
 from ..dialogs.good_classes_dialog import GoodClassesDialog
 from ..i18n import Retranslating, set_text
@@ -145,8 +147,9 @@ class LivePage(Retranslating, QWidget):
         if self.camera.state == OFF:
             try:
                 self.camera.start(self.source_bar.spec())
-            except Exception as error:  # noqa: BLE001 - a VptError saying what is missing; shown, not raised
-                set_text(self.status, lambda: str(error))
+            except VptError as error:   # no source chosen yet: say what is missing
+                problem = str(error)
+                set_text(self.status, lambda: problem)
                 return False
         self.runs_started += 1
         self.worker = LiveWorker(Path(bundle_dir), run=self.runs_started)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QListWidget, Q
 
 from vpt_core.errors import VptError
 
+from ..error_texts import translate_error
 from ..i18n import Retranslating
 from ..session import ProjectSession
 from ..undo_commands import AddClassCommand, DeleteClassCommand, MoveImagesCommand, RenameClassCommand
@@ -136,7 +137,7 @@ class ClassList(Retranslating, QWidget):
         try:
             command = make_command()
         except VptError as error:
-            QMessageBox.warning(self, self.tr("Class"), str(error))
+            QMessageBox.warning(self, self.tr("Class"), translate_error(str(error)))
             return False
         self.session.undo_stack.push(command)
         if select:

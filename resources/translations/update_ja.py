@@ -581,6 +581,45 @@ JAPANESE = {
         '処理中…',
     '{time} so far':
         '経過 {time}',
+    # imports and class names
+    'A class needs a name.':
+        'クラスには名前が必要です。',
+    '“{name}” cannot be a class name: leave out / \\ : * ? " < > | and do not start with a dot.':
+        '「{name}」はクラス名に使えません。/ \\ : * ? " < > | を使わず、先頭をドットにしないでください。',
+    'That class name is too long: 80 characters at most.':
+        'クラス名が長すぎます。80 文字以内にしてください。',
+    'There is already a class named “{name}”.':
+        '「{name}」という名前のクラスはすでにあります。',
+    'A folder named “{name}” is already in {folder}: choose another name.':
+        '{folder} には「{name}」という名前のフォルダーがすでにあります。別の名前を選んでください。',
+    '{file}: not a picture file':
+        '{file}: 画像ファイルではありません',
+    '{file}: damaged, or not a picture':
+        '{file}: 壊れているか、画像ではありません',
+    'Import a folder of class folders':
+        'クラスごとのフォルダーを取り込む',
+    'This folder holds {count} folders of pictures. Import each folder as the class of the same name? This is what will happen:':
+        'このフォルダーには画像のフォルダーが {count} 個あります。各フォルダーを同じ名前のクラスとして取り込みますか？ 次のようになります:',
+    'Import as classes':
+        'クラスとして取り込む',
+    'Put all {count} into “{name}”':
+        '{count} 枚すべてを「{name}」に入れる',
+    '“{folder}”: left out: {reason}':
+        '「{folder}」: 除外します: {reason}',
+    '“{folder}”: {count} pictures → new class “{name}”':
+        '「{folder}」: {count} 枚 → 新しいクラス「{name}」',
+    '“{folder}”: {count} pictures → existing class “{name}”':
+        '「{folder}」: {count} 枚 → 既存のクラス「{name}」',
+    '{count} files lying directly in the folder → the selected class “{name}”':
+        'フォルダー直下のファイル {count} 個 → 選択中のクラス「{name}」',
+    '{count} files lying directly in the folder: left out (no class selected)':
+        'フォルダー直下のファイル {count} 個: 除外します（クラスが選ばれていません）',
+    'Choose or add a class first: the pictures go into the selected class.':
+        '先にクラスを選ぶか追加してください。画像は選択中のクラスに入ります。',
+    'Add {count} classes from folders':
+        'フォルダーから {count} 個のクラスを追加',
+    'Importing {count} pictures…':
+        '{count} 枚の画像を取り込んでいます…',
 }
 
 

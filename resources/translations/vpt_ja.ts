@@ -83,36 +83,6 @@
       <source>Import all pictures in a folder</source>
       <translation>フォルダー内の画像をすべて取り込む</translation>
     </message>
-    <message>
-      <source>Importing pictures into “{name}”…</source>
-      <translation>「{name}」に画像を取り込んでいます…</translation>
-    </message>
-    <message>
-      <source>Cancel</source>
-      <translation>キャンセル</translation>
-    </message>
-    <message>
-      <source>Imported {added} picture(s).</source>
-      <translation>{added} 枚の画像を取り込みました。</translation>
-    </message>
-    <message>
-      <source>Import</source>
-      <translation>取り込み</translation>
-    </message>
-    <message>
-      <source>{summary}
-
-{skipped} file(s) were left out because they are not readable pictures:
-{listing}</source>
-      <translation>{summary}
-
-読み込めない画像のため、{skipped} 個のファイルを除外しました:
-{listing}</translation>
-    </message>
-    <message>
-      <source>Import stopped: {error}</source>
-      <translation>取り込みを中止しました: {error}</translation>
-    </message>
   </context>
   <context>
     <name>ClassList</name>
@@ -211,6 +181,37 @@ Details for a developer were written to:
     <message>
       <source>Problem</source>
       <translation>問題</translation>
+    </message>
+  </context>
+  <context>
+    <name>ErrorTexts</name>
+    <message>
+      <source>A class needs a name.</source>
+      <translation>クラスには名前が必要です。</translation>
+    </message>
+    <message>
+      <source>“{name}” cannot be a class name: leave out / \ : * ? " &lt; &gt; | and do not start with a dot.</source>
+      <translation>「{name}」はクラス名に使えません。/ \ : * ? " &lt; &gt; | を使わず、先頭をドットにしないでください。</translation>
+    </message>
+    <message>
+      <source>That class name is too long: 80 characters at most.</source>
+      <translation>クラス名が長すぎます。80 文字以内にしてください。</translation>
+    </message>
+    <message>
+      <source>There is already a class named “{name}”.</source>
+      <translation>「{name}」という名前のクラスはすでにあります。</translation>
+    </message>
+    <message>
+      <source>A folder named “{name}” is already in {folder}: choose another name.</source>
+      <translation>{folder} には「{name}」という名前のフォルダーがすでにあります。別の名前を選んでください。</translation>
+    </message>
+    <message>
+      <source>{file}: not a picture file</source>
+      <translation>{file}: 画像ファイルではありません</translation>
+    </message>
+    <message>
+      <source>{file}: damaged, or not a picture</source>
+      <translation>{file}: 壊れているか、画像ではありません</translation>
     </message>
   </context>
   <context>
@@ -491,6 +492,49 @@ Details for a developer were written to:
     <message>
       <source>{number} of {total}: {name} ({extra})</source>
       <translation>{number} / {total}: {name}（{extra}）</translation>
+    </message>
+  </context>
+  <context>
+    <name>ImportDialog</name>
+    <message>
+      <source>Import a folder of class folders</source>
+      <translation>クラスごとのフォルダーを取り込む</translation>
+    </message>
+    <message>
+      <source>This folder holds {count} folders of pictures. Import each folder as the class of the same name? This is what will happen:</source>
+      <translation>このフォルダーには画像のフォルダーが {count} 個あります。各フォルダーを同じ名前のクラスとして取り込みますか？ 次のようになります:</translation>
+    </message>
+    <message>
+      <source>Import as classes</source>
+      <translation>クラスとして取り込む</translation>
+    </message>
+    <message>
+      <source>Put all {count} into “{name}”</source>
+      <translation>{count} 枚すべてを「{name}」に入れる</translation>
+    </message>
+    <message>
+      <source>Cancel</source>
+      <translation>キャンセル</translation>
+    </message>
+    <message>
+      <source>“{folder}”: left out: {reason}</source>
+      <translation>「{folder}」: 除外します: {reason}</translation>
+    </message>
+    <message>
+      <source>“{folder}”: {count} pictures → new class “{name}”</source>
+      <translation>「{folder}」: {count} 枚 → 新しいクラス「{name}」</translation>
+    </message>
+    <message>
+      <source>“{folder}”: {count} pictures → existing class “{name}”</source>
+      <translation>「{folder}」: {count} 枚 → 既存のクラス「{name}」</translation>
+    </message>
+    <message>
+      <source>{count} files lying directly in the folder → the selected class “{name}”</source>
+      <translation>フォルダー直下のファイル {count} 個 → 選択中のクラス「{name}」</translation>
+    </message>
+    <message>
+      <source>{count} files lying directly in the folder: left out (no class selected)</source>
+      <translation>フォルダー直下のファイル {count} 個: 除外します（クラスが選ばれていません）</translation>
     </message>
   </context>
   <context>
@@ -941,6 +985,47 @@ Close anyway? Pictures and tasks are already on disk; only class order, colours 
     <message>
       <source>Where to keep the project</source>
       <translation>プロジェクトの保存先</translation>
+    </message>
+  </context>
+  <context>
+    <name>PictureImporter</name>
+    <message>
+      <source>Choose or add a class first: the pictures go into the selected class.</source>
+      <translation>先にクラスを選ぶか追加してください。画像は選択中のクラスに入ります。</translation>
+    </message>
+    <message>
+      <source>Add {count} classes from folders</source>
+      <translation>フォルダーから {count} 個のクラスを追加</translation>
+    </message>
+    <message>
+      <source>Importing {count} pictures…</source>
+      <translation>{count} 枚の画像を取り込んでいます…</translation>
+    </message>
+    <message>
+      <source>Cancel</source>
+      <translation>キャンセル</translation>
+    </message>
+    <message>
+      <source>Imported {added} picture(s).</source>
+      <translation>{added} 枚の画像を取り込みました。</translation>
+    </message>
+    <message>
+      <source>Import</source>
+      <translation>取り込み</translation>
+    </message>
+    <message>
+      <source>{summary}
+
+{skipped} file(s) were left out because they are not readable pictures:
+{listing}</source>
+      <translation>{summary}
+
+読み込めない画像のため、{skipped} 個のファイルを除外しました:
+{listing}</translation>
+    </message>
+    <message>
+      <source>Import stopped: {error}</source>
+      <translation>取り込みを中止しました: {error}</translation>
     </message>
   </context>
   <context>
