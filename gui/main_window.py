@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, QStandardPaths, Qt, QUrl
-from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence
+from PySide6.QtCore import QCoreApplication, QEvent, QStandardPaths, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QButtonGroup, QFileDialog, QHBoxLayout, QMainWindow, QMessageBox, QStackedWidget,
                                QToolButton, QVBoxLayout, QWidget)
 
@@ -14,8 +14,11 @@ from vpt_core.errors import VptError
 
 from . import crash
 from .camera import CameraController
+from .dialogs.about_dialog import AboutDialog
+from .dialogs.guide_dialog import GuideDialog
 from .dialogs.new_project_dialog import NewProjectDialog
 from .i18n import LANGUAGES, LanguageSwitcher, Retranslating
+from .open_folder import open_folder
 from .pages.capture_page import CapturePage
 from .pages.evaluate_page import EvaluatePage
 from .pages.export_page import ExportPage
@@ -83,8 +86,10 @@ class MainWindow(Retranslating, QMainWindow):
         self.close_action = QAction(self, triggered=self.close_project)
         self.trash_action = QAction(self, triggered=self.ask_empty_trash)
         self.quit_action = QAction(self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
-        self.logs_action = QAction(self, triggered=lambda: QDesktopServices.openUrl(
-            QUrl.fromLocalFile(str(crash.log_folder()))))
+        self.logs_action = QAction(self, triggered=lambda: open_folder(crash.log_folder(), self))
+        self.guide_action = QAction(self, shortcut=QKeySequence.StandardKey.HelpContents,
+                                    triggered=lambda: GuideDialog(self).exec())
+        self.about_action = QAction(self, triggered=lambda: AboutDialog(self).exec())
         self.language_group = QActionGroup(self)
         self.language_actions = {}
         for code, name in LANGUAGES.items():
@@ -110,6 +115,8 @@ class MainWindow(Retranslating, QMainWindow):
         self.language_menu = bar.addMenu("")
         self.language_menu.addActions(list(self.language_actions.values()))
         self.help_menu = bar.addMenu("")
+        self.help_menu.addActions([self.guide_action, self.about_action])
+        self.help_menu.addSeparator()
         self.help_menu.addAction(self.logs_action)
         self.undo_action = self.redo_action = None
 
@@ -136,6 +143,8 @@ class MainWindow(Retranslating, QMainWindow):
         self.language_menu.setTitle(self.tr("&Language"))
         self.help_menu.setTitle(self.tr("&Help"))
         self.logs_action.setText(self.tr("Open the log folder"))
+        self.guide_action.setText(self.tr("Operator guide"))
+        self.about_action.setText(self.tr("About"))
         self._install_undo_actions()
 
     # -- pages ---------------------------------------------------------------------

@@ -180,7 +180,10 @@ def test_a_full_disk_stops_the_burst_and_says_so(window, qtbot, tmp_path, camera
     page.burst_count.setValue(50)
     page.toggle_burst()
     qtbot.waitUntil(lambda: "the disk is full" in page.problem_label.text(), timeout=5000)
-    assert page.burst_left == 0 and not page.burst_timer.isActive()
+    assert page.burst_left == 0
+    written = page.session.project.image_paths("ok")
+    qtbot.wait(500)                                                  # frames keep coming: no more attempts
+    assert page.burst_left == 0 and page.session.project.image_paths("ok") == written
     assert "img.png" in page.problem_label.text()
 
 

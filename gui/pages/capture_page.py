@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QSpinBox, QSplitter, QVBoxLayout, QWidget)
@@ -23,7 +24,8 @@ from ..widgets.source_bar import SourceBar
 from ..widgets.thumbnail_grid import ThumbnailGrid
 from ..widgets.thumbnail_model import ThumbnailLoader, ThumbnailModel
 
-BURST_INTERVAL_MS = 200
+BURST_INTERVAL_S = 0.2          # at most five pictures a second: a moving part shows different sides
+BURST_MAX_REPEATS = 10          # frames in a row that repeat a taken picture before a burst gives up
 
 
 class CapturePage(Retranslating, QWidget):
@@ -52,7 +54,7 @@ class CapturePage(Retranslating, QWidget):
         self.grid = ThumbnailGrid(self.model)
         self.grid_title = QLabel()
         self.import_files_button, self.import_folder_button = QPushButton(), QPushButton()
-        self.burst_timer = QTimer(self, interval=BURST_INTERVAL_MS)
+        self.burst_last_time = 0.0
         self._build()
         self._connect()
         self._make_shortcuts()
@@ -108,7 +110,6 @@ class CapturePage(Retranslating, QWidget):
         self.camera.fpsChanged.connect(self.preview.set_fps)
         self.capture_button.clicked.connect(self.capture_one)
         self.burst_button.clicked.connect(self.toggle_burst)
-        self.burst_timer.timeout.connect(self._burst_tick)
         self.class_list.currentClassChanged.connect(self.show_class)
         self.session.imagesChanged.connect(self._images_changed)
         self.session.classesChanged.connect(lambda: self._images_changed(""))
@@ -162,6 +163,8 @@ class CapturePage(Retranslating, QWidget):
     def _on_frame(self, frame) -> None:
         if self.isVisible():
             self.preview.show_frame(frame)
+        if self.burst_left:
+            self._burst_frame(frame)
 
     def _on_camera_state(self, state: str, detail: str) -> None:
         self.preview.set_state(state, detail)
@@ -205,30 +208,31 @@ class CapturePage(Retranslating, QWidget):
         elif self.class_list.current_class() and self.camera.state == RUNNING:
             self.burst_left = self.burst_count.value()
             self.burst_taken.clear()
-            self.burst_repeats = 0
+            self.burst_repeats, self.burst_last_time = 0, 0.0
             self.problem_label.clear()
-            self.burst_timer.start()
-            self._burst_tick()
+            self._update_capture_texts()
+            if self.camera.latest_frame is not None:
+                self._burst_frame(self.camera.latest_frame)
 
-    def _burst_tick(self) -> None:
-        """Take the next picture that differs from every one this burst took.
+    def _burst_frame(self, frame) -> None:
+        """Take this frame if it differs from every picture the burst took.
 
-        A new frame number is not enough: a folder played as a camera starts again at
-        its end, and a still video repeats frames, so the pixels are compared too.
+        Each arriving frame is looked at (a timer could keep landing on the same
+        picture of a folder played in a loop), and the pixels are compared: a
+        folder starts again at its end and a still video repeats frames.
         """
-        frame = self.camera.latest_frame
-        if frame is None or frame.number == self.last_captured_number:
-            return   # wait for the next frame rather than saving the same one twice
-        self.last_captured_number = frame.number
+        if time.monotonic() - self.burst_last_time < BURST_INTERVAL_S:
+            return
         digest = hashlib.blake2b(frame.rgb.tobytes(), digest_size=16).digest()
         if digest in self.burst_taken:
             self.burst_repeats += 1
-            if self.burst_repeats > len(self.burst_taken):   # a whole round of repeats: nothing new is coming
-                self._burst_ran_out()
+            if self.burst_repeats > max(BURST_MAX_REPEATS, 2 * len(self.burst_taken)):
+                self._burst_ran_out()   # a whole round of repeats: nothing new is coming
             return
         self.burst_repeats = 0
         if self.capture_one(burst=True):
             self.burst_taken.add(digest)
+            self.burst_last_time = time.monotonic()
             self.burst_left -= 1
         if self.burst_left <= 0:
             self._stop_burst()
@@ -242,7 +246,6 @@ class CapturePage(Retranslating, QWidget):
 
     def _stop_burst(self) -> None:
         self.burst_left = 0
-        self.burst_timer.stop()
         self._update_capture_texts()
 
     def _write_failed(self, text: str) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QListWidget, QListWidgetItem, QProgressBar,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ..i18n import Retranslating, set_text
 from ..jobs import ExportOutcome, ExportProgress, export_job
+from ..open_folder import open_folder
 from ..session import ProjectSession
 from ..workers import start_job
 
@@ -209,9 +209,14 @@ class ExportPage(Retranslating, QWidget):
         self.message.emit(text)
         self.exported.emit(None)
 
-    def open_folder(self) -> None:
-        if self.outcome is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.outcome.bundle_dir)))
+    def open_folder(self) -> str:
+        """Open the bundle's folder; without a file manager, say where it is (returned for tests)."""
+        if self.outcome is None:
+            return ""
+        problem = open_folder(self.outcome.bundle_dir, self)
+        if problem:
+            self.message.emit(problem.replace("\n", " "))
+        return problem
 
     def shutdown(self) -> None:
         if self.thread is not None:

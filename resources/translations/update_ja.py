@@ -620,6 +620,27 @@ JAPANESE = {
         'フォルダーから {count} 個のクラスを追加',
     'Importing {count} pictures…':
         '{count} 枚の画像を取り込んでいます…',
+    # help menu and folders
+    'About':
+        'このアプリについて',
+    'VPT Inspection teaches one inspection model many tasks from a few pictures each. Licence: Apache-2.0. Versions, for a support call:':
+        'VPT 検査は、1 つの検査モデルに、それぞれ少ない画像から多くのタスクを教えます。ライセンス: Apache-2.0。サポートに問い合わせるときのバージョン情報:',
+    'Operator guide':
+        '操作ガイド',
+    '<b>1 Capture.</b> Choose where the pictures come from (a camera, a video, a network camera or a folder) and press Start. Add a class for each kind of part or defect, for example “ok” and “scratch”. Choose a class with the number keys, then press Space to take a picture or B for a burst. Take at least 5, better 20, pictures per class, of different parts.':
+        '<b>1 撮影。</b> 映像の入力元（カメラ、動画、ネットワークカメラ、フォルダー）を選んで「開始」を押します。部品や不良の種類ごとにクラスを追加します（例:「良品」と「傷」）。数字キーでクラスを選び、スペースキーで 1 枚、B キーで連続撮影します。クラスごとに、別々の部品を少なくとも 5 枚、できれば 20 枚撮影してください。',
+    '<b>2 Train.</b> Give the task a name and press Start training. The checks above the button say what is missing. The bar shows the whole run and the time left.':
+        '<b>2 学習。</b> タスクに名前を付けて「学習を開始」を押します。ボタンの上の確認項目に、足りないものが表示されます。バーは学習全体の進み具合と残り時間を示します。',
+    "<b>3 Evaluate.</b> The big figure is how often the task was right on pictures it did not learn from: trust this one. “Check on the project's pictures” tests it on pictures taken after training; click a red cell to see the pictures it got wrong, and move them to the right class if they were sorted wrongly.":
+        '<b>3 評価。</b> 大きな数値は、学習していない画像でタスクが正解した割合です。この数値を信頼してください。「プロジェクトの画像で確認」は学習のあとに撮影した画像でテストします。赤いセルをクリックすると誤判定の画像が表示されます。分類が間違っていた画像は正しいクラスへ移してください。',
+    '<b>4 Export.</b> Tick the tasks the station should run and press Build bundle. Copy the bundle folder to the station.':
+        '<b>4 書き出し。</b> ステーションで使うタスクにチェックを入れて「バンドルを作成」を押します。バンドルのフォルダーをステーションにコピーします。',
+    '<b>5 Live.</b> Press Start inspection. Good parts show in green, defects in red, and “Not sure” in amber: check those parts by hand. Use Good results… to say which classes are good.':
+        '<b>5 ライブ。</b>「検査を開始」を押します。良品は緑、不良は赤、「判定できません」は黄色で表示されます。黄色の部品は人が確認してください。どのクラスが良品かは「良品の設定…」で指定します。',
+    "Mistakes can be undone with Ctrl+Z. Deleted pictures go to the project's trash. Everything is saved as you go.":
+        '間違えた操作は Ctrl+Z で元に戻せます。削除した画像はプロジェクトのごみ箱に移ります。変更はその都度保存されます。',
+    'No file manager could be opened on this computer. The folder is:\n{folder}\n\nIts path was copied, so you can paste it elsewhere.':
+        'このコンピューターではファイルマネージャーを開けませんでした。フォルダーの場所:\n{folder}\n\n場所をコピーしたので、ほかの場所に貼り付けられます。',
 }
 
 

@@ -2,6 +2,17 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="ja_JP">
   <context>
+    <name>AboutDialog</name>
+    <message>
+      <source>About</source>
+      <translation>このアプリについて</translation>
+    </message>
+    <message>
+      <source>VPT Inspection teaches one inspection model many tasks from a few pictures each. Licence: Apache-2.0. Versions, for a support call:</source>
+      <translation>VPT 検査は、1 つの検査モデルに、それぞれ少ない画像から多くのタスクを教えます。ライセンス: Apache-2.0。サポートに問い合わせるときのバージョン情報:</translation>
+    </message>
+  </context>
+  <context>
     <name>CapturePage</name>
     <message>
       <source> pictures</source>
@@ -464,6 +475,37 @@ Details for a developer were written to:
     </message>
   </context>
   <context>
+    <name>GuideDialog</name>
+    <message>
+      <source>Operator guide</source>
+      <translation>操作ガイド</translation>
+    </message>
+    <message>
+      <source>&lt;b&gt;1 Capture.&lt;/b&gt; Choose where the pictures come from (a camera, a video, a network camera or a folder) and press Start. Add a class for each kind of part or defect, for example “ok” and “scratch”. Choose a class with the number keys, then press Space to take a picture or B for a burst. Take at least 5, better 20, pictures per class, of different parts.</source>
+      <translation>&lt;b&gt;1 撮影。&lt;/b&gt; 映像の入力元（カメラ、動画、ネットワークカメラ、フォルダー）を選んで「開始」を押します。部品や不良の種類ごとにクラスを追加します（例:「良品」と「傷」）。数字キーでクラスを選び、スペースキーで 1 枚、B キーで連続撮影します。クラスごとに、別々の部品を少なくとも 5 枚、できれば 20 枚撮影してください。</translation>
+    </message>
+    <message>
+      <source>&lt;b&gt;2 Train.&lt;/b&gt; Give the task a name and press Start training. The checks above the button say what is missing. The bar shows the whole run and the time left.</source>
+      <translation>&lt;b&gt;2 学習。&lt;/b&gt; タスクに名前を付けて「学習を開始」を押します。ボタンの上の確認項目に、足りないものが表示されます。バーは学習全体の進み具合と残り時間を示します。</translation>
+    </message>
+    <message>
+      <source>&lt;b&gt;3 Evaluate.&lt;/b&gt; The big figure is how often the task was right on pictures it did not learn from: trust this one. “Check on the project's pictures” tests it on pictures taken after training; click a red cell to see the pictures it got wrong, and move them to the right class if they were sorted wrongly.</source>
+      <translation>&lt;b&gt;3 評価。&lt;/b&gt; 大きな数値は、学習していない画像でタスクが正解した割合です。この数値を信頼してください。「プロジェクトの画像で確認」は学習のあとに撮影した画像でテストします。赤いセルをクリックすると誤判定の画像が表示されます。分類が間違っていた画像は正しいクラスへ移してください。</translation>
+    </message>
+    <message>
+      <source>&lt;b&gt;4 Export.&lt;/b&gt; Tick the tasks the station should run and press Build bundle. Copy the bundle folder to the station.</source>
+      <translation>&lt;b&gt;4 書き出し。&lt;/b&gt; ステーションで使うタスクにチェックを入れて「バンドルを作成」を押します。バンドルのフォルダーをステーションにコピーします。</translation>
+    </message>
+    <message>
+      <source>&lt;b&gt;5 Live.&lt;/b&gt; Press Start inspection. Good parts show in green, defects in red, and “Not sure” in amber: check those parts by hand. Use Good results… to say which classes are good.</source>
+      <translation>&lt;b&gt;5 ライブ。&lt;/b&gt;「検査を開始」を押します。良品は緑、不良は赤、「判定できません」は黄色で表示されます。黄色の部品は人が確認してください。どのクラスが良品かは「良品の設定…」で指定します。</translation>
+    </message>
+    <message>
+      <source>Mistakes can be undone with Ctrl+Z. Deleted pictures go to the project's trash. Everything is saved as you go.</source>
+      <translation>間違えた操作は Ctrl+Z で元に戻せます。削除した画像はプロジェクトのごみ箱に移ります。変更はその都度保存されます。</translation>
+    </message>
+  </context>
+  <context>
     <name>ImageViewer</name>
     <message>
       <source>Picture</source>
@@ -705,6 +747,14 @@ Details for a developer were written to:
     <message>
       <source>Open the log folder</source>
       <translation>ログフォルダーを開く</translation>
+    </message>
+    <message>
+      <source>Operator guide</source>
+      <translation>操作ガイド</translation>
+    </message>
+    <message>
+      <source>About</source>
+      <translation>このアプリについて</translation>
     </message>
     <message>
       <source>A task is still being trained. Stopping now loses this run; tasks trained earlier are kept.</source>
@@ -985,6 +1035,23 @@ Close anyway? Pictures and tasks are already on disk; only class order, colours 
     <message>
       <source>Where to keep the project</source>
       <translation>プロジェクトの保存先</translation>
+    </message>
+  </context>
+  <context>
+    <name>OpenFolder</name>
+    <message>
+      <source>No file manager could be opened on this computer. The folder is:
+{folder}
+
+Its path was copied, so you can paste it elsewhere.</source>
+      <translation>このコンピューターではファイルマネージャーを開けませんでした。フォルダーの場所:
+{folder}
+
+場所をコピーしたので、ほかの場所に貼り付けられます。</translation>
+    </message>
+    <message>
+      <source>Folder</source>
+      <translation>フォルダー</translation>
     </message>
   </context>
   <context>
