@@ -18,7 +18,7 @@ from .import_plan import ImportPlan, plan_import
 from .jobs import import_job
 from .project_files import expand_image_paths
 from .session import ProjectSession
-from .undo_commands import AddClassCommand, ImportImagesCommand
+from .undo_commands import AddClassesCommand, ImportImagesCommand
 from .workers import start_job
 
 
@@ -57,10 +57,7 @@ class PictureImporter(QObject):
         project, stack = self.session.project, self.session.undo_stack
         new = [group for group in plan.usable_groups() if group.new_class]
         if new:
-            stack.beginMacro(self.tr("Add {count} classes from folders").format(count=len(new)))
-            for group in new:
-                stack.push(AddClassCommand(self.session, group.target))
-            stack.endMacro()
+            stack.push(AddClassesCommand(self.session, [group.target for group in new]))
         groups = [(group.paths, project.class_dir(group.target)) for group in plan.usable_groups()]
         if plan.loose and selected:
             groups.append((plan.loose, project.class_dir(selected)))

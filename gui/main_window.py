@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QStandardPaths, Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QButtonGroup, QFileDialog, QHBoxLayout, QMainWindow, QMessageBox, QStackedWidget,
                                QToolButton, QVBoxLayout, QWidget)
 
@@ -28,6 +28,7 @@ from .pages.welcome_page import WelcomePage
 from .project import DamagedProjectError, Project
 from .session import FAILED, SAVED, ProjectSession
 from .settings import AppSettings
+from .undo_commands import retranslate_stack
 from .widgets.save_banner import SaveBanner
 
 PAGE_KEYS = ("capture", "train", "evaluate", "export", "live")
@@ -55,7 +56,7 @@ class MainWindow(Retranslating, QMainWindow):
         self.welcome.demoRequested.connect(self.open_demo)
         self.save_banner.retryRequested.connect(lambda: self.session and self.session.save_now())
         self.statusBar().addPermanentWidget(self.save_banner, 1)
-        self.resize(1280, 860)
+        self.fit_on_screen((1280, 860))
         self.retranslate()
         self._show_welcome()
 
@@ -122,8 +123,9 @@ class MainWindow(Retranslating, QMainWindow):
 
     def retranslate(self) -> None:
         project = self.session.project.name if self.session else None
-        self.setWindowTitle(self.tr("VPT Inspection – {project}").format(project=project) if project
-                            else self.tr("VPT Inspection"))
+        # The window system adds the application's name ("project — VPT Inspection"): name it in this language.
+        QGuiApplication.setApplicationDisplayName(self.tr("VPT Inspection"))
+        self.setWindowTitle(project or "")
         names = {"capture": self.tr("1  Capture"), "train": self.tr("2  Train"), "evaluate": self.tr("3  Evaluate"),
                  "export": self.tr("4  Export"), "live": self.tr("5  Live")}
         tips = {"capture": self.tr("Take and sort pictures (Alt+1)"), "train": self.tr("Teach a task (Alt+2)"),
@@ -146,6 +148,23 @@ class MainWindow(Retranslating, QMainWindow):
         self.guide_action.setText(self.tr("Operator guide"))
         self.about_action.setText(self.tr("About"))
         self._install_undo_actions()
+
+    def fit_on_screen(self, wanted: tuple[int, int] | None = None) -> None:
+        """Keep the whole window on its screen (a 1280 x 720 panel PC), at ``wanted`` size where it fits."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        available = screen.availableGeometry()
+        width, height = wanted or (self.width(), self.height())
+        # The frame (title bar, borders) is not part of the size: leave room for it.
+        frame_w = max(0, self.frameGeometry().width() - self.width())
+        frame_h = max(0, self.frameGeometry().height() - self.height())
+        self.resize(min(width, available.width() - frame_w), min(height, available.height() - frame_h))
+        frame = self.frameGeometry()
+        x = min(max(frame.x(), available.left()), available.right() + 1 - frame.width())
+        y = min(max(frame.y(), available.top()), available.bottom() + 1 - frame.height())
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(max(x, available.left()), max(y, available.top()))
 
     # -- pages ---------------------------------------------------------------------
     def show_page(self, key: str) -> None:
@@ -210,6 +229,7 @@ class MainWindow(Retranslating, QMainWindow):
         self.save_banner.set_state("saved", "")
         self.show_page("capture")
         self.retranslate()
+        self.fit_on_screen()   # new pages must not push the window past the screen edge
 
     def close_project(self) -> bool:
         """Close the open project; False (and nothing changed) when the user keeps it open."""
@@ -336,6 +356,7 @@ class MainWindow(Retranslating, QMainWindow):
             self.undo_action = self.redo_action = None
             return
         stack = self.session.undo_stack
+        retranslate_stack(stack)
         self.undo_action = stack.createUndoAction(self.edit_menu, self.tr("Undo"))
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.redo_action = stack.createRedoAction(self.edit_menu, self.tr("Redo"))

@@ -46,8 +46,7 @@ class CatalogueModel:
                 "augreg-small-in21k": "ViT-S/16 AugReg (ImageNet-21k)", "deit-small": "DeiT-S"}[self.key]
 
 
-BUILT_IN = CatalogueModel(DEFAULT_MODEL.key, DEFAULT_MODEL.timm_name, EMBEDDED, 5.7, 11.1,
-                          "Apache-2.0 (with this toolkit)", 87)
+BUILT_IN = CatalogueModel(DEFAULT_MODEL.key, DEFAULT_MODEL.timm_name, EMBEDDED, 5.7, 11.1, "Apache-2.0", 87)
 CATALOGUE: tuple[CatalogueModel, ...] = (
     BUILT_IN,
     # Self-supervised on LVD-142M; run at 224 x 224 (timm resamples the position embedding) instead of

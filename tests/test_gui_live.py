@@ -127,7 +127,7 @@ def test_the_active_task_is_marked_by_more_than_colour(window, qtbot, bundle):
     assert live.start()
     qtbot.waitUntil(lambda: bool(live.task_group.buttons()) and live.last_result is not None, timeout=30000)
     button = live.task_group.buttons()[0]
-    assert button.isChecked() and button.text().startswith("● ") and button.objectName() == "taskButton"
+    assert button.isChecked() and button.text().startswith("✔ ") and button.objectName() == "taskButton"
     assert live.good_button.isVisible()
     live.stop()
     window.camera.stop()

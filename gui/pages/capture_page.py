@@ -22,7 +22,7 @@ from ..widgets.class_list import ClassList
 from ..widgets.preview_view import PreviewView
 from ..widgets.source_bar import SourceBar
 from ..widgets.thumbnail_grid import ThumbnailGrid
-from ..widgets.thumbnail_model import ThumbnailLoader, ThumbnailModel
+from ..widgets.thumbnail_model import THUMB_SIZE, ThumbnailLoader, ThumbnailModel
 
 BURST_INTERVAL_S = 0.2          # at most five pictures a second: a moving part shows different sides
 BURST_MAX_REPEATS = 10          # frames in a row that repeat a taken picture before a burst gives up
@@ -52,6 +52,7 @@ class CapturePage(Retranslating, QWidget):
         self.loader.start()
         self.model = ThumbnailModel(self.loader, self)
         self.grid = ThumbnailGrid(self.model)
+        self.grid.setMinimumHeight(THUMB_SIZE + 40)   # at least one whole row: thumbnails are never cut
         self.grid_title = QLabel()
         self.import_files_button, self.import_folder_button = QPushButton(), QPushButton()
         self.burst_last_time = 0.0

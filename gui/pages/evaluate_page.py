@@ -96,6 +96,7 @@ class EvaluatePage(Retranslating, QWidget):
         self.per_class.setHorizontalHeaderLabels([self.tr("Class"), self.tr("Pictures"), self.tr("Recognised")])
         self.confusion_title.setText(self.tr("What the task said for each class (click a red cell to see the "
                                              "pictures it got wrong)"))
+        self._fill_group_box()
         self.show_state()
 
     # -- tasks --------------------------------------------------------------
@@ -224,6 +225,7 @@ class EvaluatePage(Retranslating, QWidget):
         self.confusion.set_matrix(report.classes, report.confusion)
 
     def _fill_group_box(self) -> None:
+        current = self.group_box.currentData()
         self.group_box.blockSignals(True)
         self.group_box.clear()
         if self.groups[NEW]:
@@ -232,6 +234,8 @@ class EvaluatePage(Retranslating, QWidget):
         if self.groups[SEEN]:
             self.group_box.addItem(self.tr("Pictures it trained on ({count}): not a test").format(
                 count=len(self.groups[SEEN])), SEEN)
+        if current is not None and self.group_box.findData(current) >= 0:
+            self.group_box.setCurrentIndex(self.group_box.findData(current))
         self.group_box.blockSignals(False)
 
     # -- checking ----------------------------------------------------------------

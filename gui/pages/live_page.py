@@ -205,7 +205,7 @@ class LivePage(Retranslating, QWidget):
         for button in self.task_group.buttons():
             active = button.property("task") == name
             button.setChecked(active)
-            button.setText(("● " if active else "") + button.property("task"))   # not only by colour
+            button.setText(("✔ " if active else "") + button.property("task"))   # not only by colour
         self.good_button.setVisible(True)
         self.last_result = None
         self.preview.clear_verdict()

@@ -73,18 +73,27 @@ class TrainPage(Retranslating, QWidget):
         self.refresh_runs()
 
     def _build(self) -> None:
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.addWidget(self.title)
-        left_layout.addWidget(self.form)
-        left_layout.addWidget(self.checks)
-        left_layout.addStretch(1)
+        settings = QWidget()
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.addWidget(self.title)
+        settings_layout.addWidget(self.form)
+        settings_layout.addWidget(self.checks)
+        settings_layout.addStretch(1)
+        # Only the settings scroll, never sideways; Start and Cancel stay below them, always in view.
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(settings)
+        self.settings_scroll = scroll
+        self.form.advanced_toggle.toggled.connect(lambda _: self._fit_settings_width())
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button, 2)
         buttons.addWidget(self.cancel_button, 1)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(scroll, 1)
         left_layout.addLayout(buttons)
-        scroll = QScrollArea(widgetResizable=True)
-        scroll.setWidget(left)
         charts = QHBoxLayout()
         charts.addWidget(self.loss_chart)
         charts.addWidget(self.accuracy_chart)
@@ -99,7 +108,7 @@ class TrainPage(Retranslating, QWidget):
         right_layout.addLayout(charts, 1)
         right_layout.addWidget(self.notices)
         top = QSplitter(Qt.Orientation.Horizontal)
-        top.addWidget(scroll)
+        top.addWidget(left)
         top.addWidget(right)
         top.setStretchFactor(1, 2)
         bottom = QWidget()
@@ -128,9 +137,17 @@ class TrainPage(Retranslating, QWidget):
         self.loss_chart.set_series("val", self.tr("check pictures"), "#D55E00", dashed=True)
         self.accuracy_chart.set_series("train", self.tr("training"), "#0072B2")
         self.accuracy_chart.set_series("val", self.tr("check pictures"), "#D55E00", dashed=True)
+        self._fit_settings_width()
         if getattr(self.phase_label, "_make_text", None) is None:   # nothing shown yet
             set_text(self.phase_label, lambda: self.tr("Ready."))
         self._update_buttons()
+
+    def _fit_settings_width(self) -> None:
+        """The settings never narrower than their content (no sideways scrolling hides Change… or a field)."""
+        scroll = self.settings_scroll
+        scroll.widget().adjustSize()
+        width = scroll.widget().minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4
+        scroll.setMinimumWidth(width)
 
     # -- checks -------------------------------------------------------------
     def current_checks(self):

@@ -18,7 +18,7 @@ class PreviewView(Retranslating, QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(320, 240)
+        self.setMinimumSize(240, 160)
         self.image: QImage | None = None
         self.state, self.detail = OFF, ""
         self.fps = 0.0
@@ -112,7 +112,7 @@ class PreviewView(Retranslating, QWidget):
 
     def _draw_corner_text(self, painter: QPainter, text: str, alignment) -> None:
         painter.setFont(QFont(self.font().family(), 10))
-        rect = self.rect().adjusted(8, 8, -8, -8)
+        rect = self.rect().adjusted(18, 18, -18, -18)   # inside a verdict border
         bounds = painter.boundingRect(rect, alignment, text).adjusted(-4, -2, 4, 2)
         painter.fillRect(bounds, QColor(0, 0, 0, 150))
         painter.setPen(QColor("#ffffff"))

@@ -7,15 +7,16 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QLineEdit,
-                               QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget)
+                               QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from vpt_engine.prompts import PromptConfig
 from vpt_engine.train_config import TrainConfig
 
-from ..dialogs.model_row import ModelRow
 from .. import setting_names
+from ..dialogs.model_row import ModelRow
 from ..i18n import Retranslating
 from ..model_catalogue import DOWNLOAD, EMBEDDED, choice_kind, default_backbone, resolve
+from .combo_popup import fit_popup, make_narrow
 
 INITIALISATIONS = ("mean_pool", "max_pool", "kmeans", "sample", "random")
 IMAGE_FITS = ("crop", "whole", "pad")
@@ -61,10 +62,7 @@ class TrainSettingsForm(Retranslating, QWidget):
         for label, field in zip(self.advanced_labels, fields):
             self.advanced_form.addRow(label, field)
         for box in (self.fit_box, self.depth_box, self.init_box):
-            # Long item texts must not set the width: the popup list shows them in full.
-            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            box.setMinimumContentsLength(12)
-            box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            make_narrow(box, 12)
         self.advanced.setVisible(False)
         self.basic_form = QFormLayout()
         self.basic_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
@@ -95,7 +93,7 @@ class TrainSettingsForm(Retranslating, QWidget):
     def retranslate(self) -> None:
         self.name_label.setText(self.tr("Task name"))
         self.name_edit.setPlaceholderText(self.tr("for example: surface-check"))
-        self.auto_box.setText(self.tr("Let the app choose the prompt settings (recommended)"))
+        self.auto_box.setText(self.tr("Automatic settings (recommended)"))
         self.auto_note.setText(
             self.tr("The app tries a few settings on your pictures and keeps the best. This takes longer."))
         self.model_label.setText(self.tr("Model"))
@@ -115,6 +113,7 @@ class TrainSettingsForm(Retranslating, QWidget):
         for box, names in ((self.depth_box, depth_names), (self.init_box, init_names), (self.fit_box, fit_names)):
             for row in range(box.count()):
                 box.setItemText(row, names[box.itemData(row)])
+            fit_popup(box)
 
     def _toggle_advanced(self, shown: bool) -> None:
         self.advanced.setVisible(shown)

@@ -275,7 +275,7 @@ JAPANESE = {
     "Double-click to enlarge. Drag pictures onto a class to move them; Ctrl+1…9 moves them to that class; "
     "Delete removes them.":
         "ダブルクリックで拡大します。画像をクラスにドラッグすると移動します。Ctrl+1…9 でそのクラスに移動、"
-        "Delete キーで削除します。",
+        "Del キーで削除します。",
     "Move to class": "クラスへ移動",
     # train page
     "Train a task": "タスクの学習",
@@ -325,8 +325,8 @@ JAPANESE = {
     "random weights (testing only)": "ランダムな重み（テスト専用）",
     ".safetensors, .pth or .bin file": ".safetensors、.pth、.bin ファイル",
     "A timm model name, e.g. vit_base_patch16_224.mae": "timm のモデル名（例: vit_base_patch16_224.mae）",
-    "Every layer (deep, more accurate)": "すべての層（deep、より正確）",
-    "First layer only (shallow, faster)": "最初の層のみ（shallow、より高速）",
+    "Every layer (deep, more accurate)": "すべての層（より正確）",
+    "First layer only (shallow, faster)": "最初の層のみ（より高速）",
     "From the pictures: averages (recommended)": "画像から: 平均（おすすめ）",
     "From the pictures: strongest features": "画像から: 最も強い特徴",
     "From the pictures: typical patterns (k-means)": "画像から: 代表的なパターン（k-means）",
@@ -641,6 +641,9 @@ JAPANESE = {
         '間違えた操作は Ctrl+Z で元に戻せます。削除した画像はプロジェクトのごみ箱に移ります。変更はその都度保存されます。',
     'No file manager could be opened on this computer. The folder is:\n{folder}\n\nIts path was copied, so you can paste it elsewhere.':
         'このコンピューターではファイルマネージャーを開けませんでした。フォルダーの場所:\n{folder}\n\n場所をコピーしたので、ほかの場所に貼り付けられます。',
+    # training settings
+    'Automatic settings (recommended)':
+        '自動設定（おすすめ）',
 }
 
 

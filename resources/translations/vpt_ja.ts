@@ -657,10 +657,6 @@ Details for a developer were written to:
   <context>
     <name>MainWindow</name>
     <message>
-      <source>VPT Inspection – {project}</source>
-      <translation>VPT 検査 – {project}</translation>
-    </message>
-    <message>
       <source>VPT Inspection</source>
       <translation>VPT 検査</translation>
     </message>
@@ -1061,10 +1057,6 @@ Its path was copied, so you can paste it elsewhere.</source>
       <translation>先にクラスを選ぶか追加してください。画像は選択中のクラスに入ります。</translation>
     </message>
     <message>
-      <source>Add {count} classes from folders</source>
-      <translation>フォルダーから {count} 個のクラスを追加</translation>
-    </message>
-    <message>
       <source>Importing {count} pictures…</source>
       <translation>{count} 枚の画像を取り込んでいます…</translation>
     </message>
@@ -1273,11 +1265,11 @@ Trying to reconnect…</source>
     <name>SettingNames</name>
     <message>
       <source>Every layer (deep, more accurate)</source>
-      <translation>すべての層（deep、より正確）</translation>
+      <translation>すべての層（より正確）</translation>
     </message>
     <message>
       <source>First layer only (shallow, faster)</source>
-      <translation>最初の層のみ（shallow、より高速）</translation>
+      <translation>最初の層のみ（より高速）</translation>
     </message>
     <message>
       <source>From the pictures: averages (recommended)</source>
@@ -1435,7 +1427,7 @@ Trying to reconnect…</source>
     </message>
     <message>
       <source>Double-click to enlarge. Drag pictures onto a class to move them; Ctrl+1…9 moves them to that class; Delete removes them.</source>
-      <translation>ダブルクリックで拡大します。画像をクラスにドラッグすると移動します。Ctrl+1…9 でそのクラスに移動、Delete キーで削除します。</translation>
+      <translation>ダブルクリックで拡大します。画像をクラスにドラッグすると移動します。Ctrl+1…9 でそのクラスに移動、Del キーで削除します。</translation>
     </message>
     <message>
       <source>Move to class</source>
@@ -1548,10 +1540,6 @@ Trying to reconnect…</source>
       <translation>例: surface-check</translation>
     </message>
     <message>
-      <source>Let the app choose the prompt settings (recommended)</source>
-      <translation>プロンプトの設定をアプリに任せる（おすすめ）</translation>
-    </message>
-    <message>
       <source>The app tries a few settings on your pictures and keeps the best. This takes longer.</source>
       <translation>アプリが画像でいくつかの設定を試し、最も良いものを使います。時間が長くかかります。</translation>
     </message>
@@ -1586,6 +1574,10 @@ Trying to reconnect…</source>
     <message>
       <source>Model</source>
       <translation>モデル</translation>
+    </message>
+    <message>
+      <source>Automatic settings (recommended)</source>
+      <translation>自動設定（おすすめ）</translation>
     </message>
     <message>
       <source>Model (timm name, for engineers)</source>
@@ -1704,6 +1696,10 @@ Trying to reconnect…</source>
     <message>
       <source>Import {count} image(s)</source>
       <translation>画像 {count} 枚の取り込み</translation>
+    </message>
+    <message>
+      <source>Add {count} classes from folders</source>
+      <translation>フォルダーから {count} 個のクラスを追加</translation>
     </message>
   </context>
   <context>
