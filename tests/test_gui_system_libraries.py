@@ -51,3 +51,12 @@ def test_vpt_gui_prints_one_line_and_exits_when_a_library_is_missing(tmp_path):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].endswith("libvpt-missing7"), result.stderr
+
+
+def test_ci_installs_every_library_the_real_window_needs():
+    script = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    for package in [package for _, package in XCB_LIBRARIES] + ["xvfb", "fonts-noto-cjk"]:
+        assert f" {package}" in script, package
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    for package in ("libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "fonts-noto-cjk"):
+        assert package in readme
