@@ -41,7 +41,8 @@ def description(model: CatalogueModel) -> str:
             "ModelTexts", "A strong choice for telling kinds of parts apart. Downloaded once, then used without "
                           "internet."),
         "deit-small": QCoreApplication.translate(
-            "ModelTexts", "A smaller download with similar speed. Downloaded once, then used without internet."),
+            "ModelTexts", "Smaller to download than the one above and as fast. Downloaded once, then used without "
+                          "internet."),
     }
     return texts.get(model.key, "")
 

@@ -65,7 +65,8 @@ class SourceBar(Retranslating, QWidget):
         self.target_stack.addWidget(path_row)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for widget, stretch in ((self.kind_box, 0), (self.target_stack, 1), (self.resolution_box, 0),
+        # The boxes may shrink on a small screen and share the room on a large one.
+        for widget, stretch in ((self.kind_box, 1), (self.target_stack, 3), (self.resolution_box, 1),
                                 (self.start_button, 0)):
             layout.addWidget(widget, stretch)
         for box in (self.kind_box, self.resolution_box):

@@ -102,7 +102,6 @@ class TrainSettingsForm(Retranslating, QWidget):
                  self.tr("Model (timm name, for engineers)"), self.tr("Model arguments (JSON, for engineers)"))
         for label, text in zip(self.advanced_labels, texts):
             label.setText(text)
-        self.advanced.setTitle(self.tr("Advanced settings"))
         self._toggle_advanced(self.advanced_toggle.isChecked())
         self.timm_edit.setToolTip(self.tr("A timm model name, e.g. vit_base_patch16_224.mae. Changing it replaces "
                                           "the model chosen above."))

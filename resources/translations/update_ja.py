@@ -43,7 +43,6 @@ JAPANESE = {
     "Pictures (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp);;All files (*)":
         "画像 (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp);;すべてのファイル (*)",
     "Import all pictures in a folder": "フォルダー内の画像をすべて取り込む",
-    "Importing pictures into “{name}”…": "「{name}」に画像を取り込んでいます…",
     "Cancel": "キャンセル",
     "Imported {added} picture(s).": "{added} 枚の画像を取り込みました。",
     "Import": "取り込み",
@@ -82,7 +81,6 @@ JAPANESE = {
     # evaluate page
     "Evaluate a task": "タスクの評価",
     "Task:": "タスク:",
-    "Check the task on the project's pictures": "プロジェクトの画像でタスクを確認",
     "Pictures": "画像",
     "Recognised": "正解率",
     "What the task said for each class (click a red cell to see the pictures it got wrong)":
@@ -90,11 +88,6 @@ JAPANESE = {
     "No task yet: train one on the Train page.": "タスクがまだありません。「学習」ページで作成してください。",
     "Checking…": "確認中…",
     "The check could not run.": "確認を実行できませんでした。",
-    "“{task}”: {accuracy:.1f} % right on {count} pictures": "「{task}」: {count} 枚中 {accuracy:.1f} % 正解",
-    "These are the project's own pictures, most of them used for training: new pictures may score lower. "
-    "Keep capturing new parts and check again.":
-        "プロジェクト自身の画像で、大部分は学習に使ったものです。新しい画像では低くなることがあります。"
-        "新しい部品を撮影して、もう一度確認してください。",
     "Not part of this task (left out): {classes}.": "このタスクに含まれないため除外: {classes}。",
     "{count} unreadable picture(s) left out.": "読み込めない画像 {count} 枚を除外しました。",
     "is “{truth}”, task said “{guess}” ({confidence:.0f} % sure)":
@@ -151,9 +144,7 @@ JAPANESE = {
     "Running. Start a picture source above if none is shown.": "実行中。映像が表示されない場合は、上で入力を開始してください。",
     "The bundle cannot run: {error}": "バンドルを実行できません: {error}",
     "{confidence:.0f} % sure · task {task}": "確信度 {confidence:.0f} % · タスク {task}",
-    "{total:.0f} ms (preparing {pre:.0f} ms, model {model:.0f} ms)": "{total:.0f} ms（前処理 {pre:.0f} ms、モデル {model:.0f} ms）",
     # main window
-    "VPT Inspection – {project}": "VPT 検査 – {project}",
     "VPT Inspection": "VPT 検査",
     "1  Capture": "1  撮影",
     "2  Train": "2  学習",
@@ -201,16 +192,9 @@ JAPANESE = {
     "New project": "新しいプロジェクト",
     "Project name": "プロジェクト名",
     "Save in folder": "保存先フォルダー",
-    "Model name": "モデル名",
-    "Model file (weights)": "モデルファイル（重み）",
     "Browse…": "参照…",
-    "The model file comes from your engineer (for example a DINOv2 or MAE ViT saved as .safetensors). "
-    "You can also set it later on the Train page.":
-        "モデルファイルは技術担当者から受け取ってください（例: .safetensors 形式の DINOv2 や MAE の ViT）。"
-        "あとで「学習」ページで設定することもできます。",
     "Where to keep the project": "プロジェクトの保存先",
     "Choose the model file": "モデルファイルを選択",
-    "Model weights (*.safetensors *.pth *.pt *.bin);;All files (*)": "モデルの重み (*.safetensors *.pth *.pt *.bin);;すべてのファイル (*)",
     # checks before training
     "At least two classes: you have {count}.": "クラスが 2 つ以上あります: {count} 個。",
     "Add at least two classes (for example “ok” and “defect”). You have {count}.":
@@ -219,12 +203,7 @@ JAPANESE = {
     "These classes have no pictures yet: {classes}. Capture or import some.":
         "次のクラスにはまだ画像がありません: {classes}。撮影するか取り込んでください。",
     "Model file found: {path}": "モデルファイルがあります: {path}",
-    "Model file not found: {path}. Choose it under Advanced settings.":
-        "モデルファイルが見つかりません: {path}。「詳細設定」で選んでください。",
-    "No model file chosen. Choose one under Advanced settings.": "モデルファイルが選ばれていません。「詳細設定」で選んでください。",
     "The model {name} is downloaded once from the internet.": "モデル {name} をインターネットから 1 回だけダウンロードします。",
-    "Test model with random weights: training works, but the results say nothing about real use.":
-        "ランダムな重みのテスト用モデルです。学習はできますが、結果は実際の性能を表しません。",
     "Few pictures in {classes}: training works, but take at least {minimum} per class to check accuracy.":
         "{classes} の画像が少なめです。学習はできますが、精度を確認するには各クラス {minimum} 枚以上撮影してください。",
     # preview
@@ -238,12 +217,7 @@ JAPANESE = {
     "Prompts": "プロンプト",
     "Start values": "初期値",
     "Rounds": "回数",
-    "Training accuracy": "学習時の正解率",
-    "Check accuracy": "確認用の正解率",
-    "Training time": "学習時間",
     "File size": "ファイルサイズ",
-    "Check accuracy is measured on pictures held back from training (only when every class has at least 5).":
-        "確認用の正解率は、学習に使わずに取っておいた画像で測ります（各クラス 5 枚以上ある場合のみ）。",
     # save state
     "All changes saved": "すべての変更を保存しました",
     "Saving…": "保存中…",
@@ -293,21 +267,14 @@ JAPANESE = {
     "about {minutes} min left": "残り約 {minutes} 分",
     "Loading the model…": "モデルを読み込んでいます…",
     "Reading pictures…": "画像を読み込んでいます…",
-    "Preparing prompts from your pictures…": "画像からプロンプトを準備しています…",
     "Training…": "学習中…",
-    "Trying prompt settings on your pictures…": "画像でプロンプトの設定を試しています…",
-    "Trying settings on your pictures ({phase})…": "画像で設定を試しています（{phase}）…",
     "Training cancelled; nothing was saved.": "学習を中止しました。何も保存していません。",
-    "Done.": "完了。",
-    "Saved as task “{name}”. Accuracy: {accuracy:.0f} %. Check it on the Evaluate page.":
-        "タスク「{name}」として保存しました。正解率: {accuracy:.0f} %。「評価」ページで確認してください。",
     "Training stopped.": "学習が止まりました。",
     "Training could not finish: {error}": "学習を完了できませんでした: {error}",
     "Curves of “{name}”": "「{name}」のグラフ",
     # training settings
     "Task name": "タスク名",
     "for example: surface-check": "例: surface-check",
-    "Let the app choose the prompt settings (recommended)": "プロンプトの設定をアプリに任せる（おすすめ）",
     "The app tries a few settings on your pictures and keeps the best. This takes longer.":
         "アプリが画像でいくつかの設定を試し、最も良いものを使います。時間が長くかかります。",
     "Prompt tokens per layer": "層ごとのプロンプト数",
@@ -322,9 +289,6 @@ JAPANESE = {
     "Training rounds (epochs)": "学習回数（エポック）",
     "Learning rate": "学習率",
     "Advanced settings": "詳細設定",
-    "random weights (testing only)": "ランダムな重み（テスト専用）",
-    ".safetensors, .pth or .bin file": ".safetensors、.pth、.bin ファイル",
-    "A timm model name, e.g. vit_base_patch16_224.mae": "timm のモデル名（例: vit_base_patch16_224.mae）",
     "Every layer (deep, more accurate)": "すべての層（より正確）",
     "First layer only (shallow, faster)": "最初の層のみ（より高速）",
     "From the pictures: averages (recommended)": "画像から: 平均（おすすめ）",
@@ -399,8 +363,6 @@ JAPANESE = {
         "不良や表面の検査では、たいていこれが最適な出発点です。1 回ダウンロードすれば、その後はインターネットなしで使えます。",
     "A strong choice for telling kinds of parts apart. Downloaded once, then used without internet.":
         "部品の種類の見分けに強い選択肢です。1 回ダウンロードすれば、その後はインターネットなしで使えます。",
-    "A smaller download with similar speed. Downloaded once, then used without internet.":
-        "ダウンロードが小さめで、速さは同程度です。1 回ダウンロードすれば、その後はインターネットなしで使えます。",
     "about {seconds:.1f} s per picture on a small PC without a graphics card":
         "グラフィックボードのない小型 PC で 1 枚あたり約 {seconds:.1f} 秒",
     "under 0.1 s per picture on a small PC without a graphics card":
@@ -644,6 +606,9 @@ JAPANESE = {
     # training settings
     'Automatic settings (recommended)':
         '自動設定（おすすめ）',
+    # model texts
+    'Smaller to download than the one above and as fast. Downloaded once, then used without internet.':
+        '上のモデルよりダウンロードが小さく、速さは同じです。1 回ダウンロードすれば、その後はインターネットなしで使えます。',
 }
 
 

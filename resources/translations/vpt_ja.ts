@@ -958,8 +958,8 @@ Close anyway? Pictures and tasks are already on disk; only class order, colours 
       <translation>部品の種類の見分けに強い選択肢です。1 回ダウンロードすれば、その後はインターネットなしで使えます。</translation>
     </message>
     <message>
-      <source>A smaller download with similar speed. Downloaded once, then used without internet.</source>
-      <translation>ダウンロードが小さめで、速さは同程度です。1 回ダウンロードすれば、その後はインターネットなしで使えます。</translation>
+      <source>Smaller to download than the one above and as fast. Downloaded once, then used without internet.</source>
+      <translation>上のモデルよりダウンロードが小さく、速さは同じです。1 回ダウンロードすれば、その後はインターネットなしで使えます。</translation>
     </message>
     <message>
       <source>about {seconds:.1f} s per picture on a small PC without a graphics card</source>
