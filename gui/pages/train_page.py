@@ -15,8 +15,8 @@ from ..i18n import Retranslating, set_text
 from ..jobs import TrainedRun, TrainRequest, training_job
 from ..prechecks import can_train, training_checks
 from ..run_progress import RunProgressTracker
-from ..training_texts import duration_text, notice_text, phase_text, time_line
 from ..session import ProjectSession
+from ..training_texts import duration_text, notice_text, phase_text, time_line
 from ..widgets.chart import LineChart
 from ..widgets.precheck_list import PreCheckList
 from ..widgets.runs_table import RunsTable, RunSummary
@@ -138,6 +138,8 @@ class TrainPage(Retranslating, QWidget):
         self.accuracy_chart.set_series("train", self.tr("training"), "#0072B2")
         self.accuracy_chart.set_series("val", self.tr("check pictures"), "#D55E00", dashed=True)
         self._fit_settings_width()
+        self.notices.clear()   # notices are kept as events, so they can be said again in the new language
+        self.notices.addItems([notice_text(event) for event in self.notice_events])
         if getattr(self.phase_label, "_make_text", None) is None:   # nothing shown yet
             set_text(self.phase_label, lambda: self.tr("Ready."))
         self._update_buttons()
