@@ -83,7 +83,7 @@ class TrainRequest:
     num_prompts: int = PromptConfig().num_prompts
     depth: str = PromptConfig().depth.value
     init: str = PromptConfig().init.value
-    epochs: int = TrainConfig().epochs
+    steps: int | None = TrainConfig().steps    # None: the engine's budget
     learning_rate: float = TrainConfig().learning_rate
     batch_size: int = TrainConfig().batch_size
     auto: bool = False                    # let the engine choose prompt count and initialisation
@@ -98,8 +98,8 @@ class TrainedRun:
     auto_report: dict[str, Any] | None
 
 
-def validation_fraction(counts: dict[str, int]) -> float:
-    """Hold out a fifth for checking only when every class can spare images for it."""
+def check_fraction(counts: dict[str, int]) -> float:
+    """Set a fifth aside for the honest check only when every class can spare pictures for it."""
     return 0.2 if counts and min(counts.values()) >= 5 else 0.0
 
 
@@ -111,10 +111,10 @@ def training_job(request: TrainRequest):
 
 
 def _train(request: TrainRequest, emit, cancel: threading.Event) -> TrainedRun | None:
+    from vpt_engine.autoselect import train_task
     from vpt_engine.dataset import load_images
     from vpt_engine.prompts import PromptConfig
     from vpt_engine.taskpack import save_task
-    from vpt_engine.training import train
 
     started = time.perf_counter()
     emit(ev.PhaseStarted(LOADING_BACKBONE, 0))
@@ -126,14 +126,14 @@ def _train(request: TrainRequest, emit, cancel: threading.Event) -> TrainedRun |
     except TrainingCancelled:
         return None
     prompt_config = PromptConfig(num_prompts=request.num_prompts, depth=request.depth, init=request.init)
-    train_config = TrainConfig(epochs=request.epochs, learning_rate=request.learning_rate,
-                               batch_size=request.batch_size, val_fraction=validation_fraction(data.counts()))
+    train_config = TrainConfig(steps=request.steps, learning_rate=request.learning_rate,
+                               batch_size=request.batch_size, check_fraction=check_fraction(data.counts()))
     auto = None
     if request.auto:
         from vpt_engine.autoselect import AutoSelectConfig
 
         auto = AutoSelectConfig(choose_init=True, choose_prompts=True, time_budget_s=None)
-    for event in train(backbone, data, prompt_config, train_config, cancel=cancel, auto=auto):
+    for event in train_task(backbone, data, prompt_config, train_config, auto, cancel):
         if isinstance(event, ev.Cancelled):
             return None
         if isinstance(event, ev.Finished):

@@ -3,7 +3,7 @@
 Training is kept short (a few rounds); the pictures are for the README, not a
 benchmark. ``DIR/screenshots.json`` records what happened (trained, exported,
 a live result) and where the window was on its screen for every picture, so a
-test can check that each page fitted the screen. ``VPT_SCREENSHOT_EPOCHS`` and
+test can check that each page fitted the screen. ``VPT_SCREENSHOT_STEPS`` and
 ``VPT_SCREENSHOT_PER_CLASS`` make the run shorter (the real-window test).
 """
 
@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from .i18n import LANGUAGES
 
-SCREENSHOT_EPOCHS = int(os.environ.get("VPT_SCREENSHOT_EPOCHS", "6"))
+SCREENSHOT_STEPS = int(os.environ.get("VPT_SCREENSHOT_STEPS", "6"))
 PICTURES_PER_CLASS = int(os.environ.get("VPT_SCREENSHOT_PER_CLASS", "10"))
 PAGE_ORDER = ("capture", "train", "evaluate", "export", "live")
 
@@ -88,7 +88,7 @@ def prepare_pages(window) -> dict:
     wait_until(lambda: len(capture.model.cache) >= min(8, len(capture.model.paths)), 20)
     train = pages["train"]
     if not window.session.project.task_paths():
-        train.form.epochs_spin.setValue(SCREENSHOT_EPOCHS)
+        train.form.steps_spin.setValue(SCREENSHOT_STEPS)
         train.form.auto_box.setChecked(False)
         train.form.name_edit.setText("surface-check")
         window.show_page("train")

@@ -11,11 +11,11 @@ def depth_names() -> dict[str, str]:
 
 
 def init_names() -> dict[str, str]:
-    return {"mean_pool": QCoreApplication.translate("SettingNames", "From the pictures: averages (recommended)"),
+    return {"mean_pool": QCoreApplication.translate("SettingNames", "From the pictures: averages"),
             "max_pool": QCoreApplication.translate("SettingNames", "From the pictures: strongest features"),
             "kmeans": QCoreApplication.translate("SettingNames", "From the pictures: typical patterns (k-means)"),
             "sample": QCoreApplication.translate("SettingNames", "From the pictures: random samples"),
-            "random": QCoreApplication.translate("SettingNames", "Random")}
+            "random": QCoreApplication.translate("SettingNames", "Random (recommended)")}
 
 
 def fit_names() -> dict[str, str]:

@@ -134,3 +134,16 @@ def test_feature_standardisation_is_folded_into_the_saved_head(tiny_backbone, ma
     images = torch.randn(4, 3, 32, 32)
     with torch.no_grad():
         assert torch.allclose(task.model(images), result.model(images), atol=1e-5)
+
+
+def test_a_pack_of_the_embedded_model_finds_it_by_key_wherever_the_package_is(tiny_backbone, trained, tmp_path):
+    import dataclasses
+
+    from vpt_engine.embedded import DEFAULT_MODEL
+    from vpt_engine.taskpack import backbone_config_for, pack_from_result
+
+    embedded = dataclasses.replace(tiny_backbone, config=dataclasses.replace(
+        tiny_backbone.config, random_init=False, weights=str(DEFAULT_MODEL.path)))
+    pack = pack_from_result(trained, embedded)
+    assert pack.backbone.weights_source == f"embedded:{DEFAULT_MODEL.key}"   # no machine-specific path
+    assert backbone_config_for(pack).weights == str(DEFAULT_MODEL.path)

@@ -460,6 +460,14 @@ class _Search:
         }
 
 
+def train_task(backbone: Backbone, data: LoadedImages, prompt_config: PromptConfig, config: TrainConfig,
+               auto: AutoSelectConfig | None = None, cancel: threading.Event | None = None, observers=()):
+    """One task's training events, with the automatic choice first when ``auto`` is given."""
+    if auto is not None:
+        return train_auto(backbone, data, prompt_config, config, auto, cancel, observers)
+    return train(backbone, data, prompt_config, config, cancel, observers)
+
+
 def train_auto(backbone: Backbone, data: LoadedImages, prompt_config: PromptConfig, config: TrainConfig,
                auto: AutoSelectConfig, cancel: threading.Event | None = None, observers=()):
     """Choose prompt count and start on the training pictures, then train with the choice.

@@ -22,9 +22,17 @@ RANDOM_SOURCE = "random-init"
 PRETRAINED_SOURCE = "timm-pretrained"
 
 
+EMBEDDED_PREFIX = "embedded:"
+
+
 def weights_source(config: BackboneConfig) -> str:
+    """Where the weights came from, as a pack records it: a file, the embedded model (by key, so the
+    pack still finds it after the package is reinstalled elsewhere), timm's download or random."""
+    from .embedded import embedded_model_for
+
     if config.weights:
-        return str(Path(config.weights).resolve())
+        embedded = embedded_model_for(config.weights)
+        return f"{EMBEDDED_PREFIX}{embedded.key}" if embedded else str(Path(config.weights).resolve())
     return PRETRAINED_SOURCE if config.pretrained else RANDOM_SOURCE
 
 
@@ -72,6 +80,11 @@ def backbone_config_for(pack: TaskPackData, weights: str | None = None) -> Backb
         return BackboneConfig(fingerprint.timm_name, pretrained=True, **common)
     if source == RANDOM_SOURCE:
         return BackboneConfig(fingerprint.timm_name, random_init=True, **common)
+    if source.startswith(EMBEDDED_PREFIX):
+        from .embedded import embedded_model
+
+        model = embedded_model(source[len(EMBEDDED_PREFIX):])
+        return BackboneConfig(fingerprint.timm_name, weights=str(model.verified_path()), **common)
     if not source or not Path(source).is_file():
         raise TaskPackError(
             f"the weights this task was trained with ({source or 'unknown'}) are not on this machine; "

@@ -225,8 +225,8 @@ class _TrainingRun:
             except StopIteration as stop:
                 return bool(stop.value)
             window.append(report)
-            yield TrainStep(1, 1, report.step, self.steps, report.loss, report.learning_rate,
-                            self.clock.eta_after(batch * TRAINING_PASS))
+            yield TrainStep(report.step, self.steps, report.loss, report.learning_rate,
+                            self.clock.eta_after(batch * TRAINING_PASS), report.correct / max(1, report.seen))
             yield self.clock.advance(batch * TRAINING_PASS, "train")
             if report.step in checkpoints:
                 self._record(window)
@@ -309,7 +309,9 @@ class _TrainingRun:
                    "precision": str(self.amp_dtype).replace("torch.", "") if self.amp_dtype else "fp32"}
         summary = {"data_dir": str(self.data.root.resolve()) if self.data.root else None,
                    "train_images": len(self.train_set), "check_images": len(self.check_set) if self.check_set else 0,
-                   "per_class": self.data.counts(), "skipped_files": [str(p) for p, _ in self.data.skipped]}
+                   "per_class": self.data.counts(), "skipped_files": [str(p) for p, _ in self.data.skipped],
+                   # class/file of every picture used, so a later check can tell new pictures from these
+                   "train_files": _names(self.train_set), "check_files": _names(self.check_set)}
         return TrainResult(self.model, list(self.data.classes), self.prompt_config, self.config, metrics,
                            self.history, self.initial_prompts, summary, rejection=self.rejection,
                            observations=self.observations)
@@ -367,6 +369,10 @@ def predict_logits(model: nn.Module, batches, device: torch.device,
             outputs.append(model(images.to(device)).float().cpu())
             targets.append(labels)
     return torch.cat(outputs), torch.cat(targets)
+
+
+def _names(subset: LoadedImages | None) -> list[str]:
+    return [f"{path.parent.name}/{path.name}" for path in subset.paths] if subset is not None else []
 
 
 def _seed_everything(seed: int) -> None:

@@ -132,11 +132,9 @@ class TrainPage(Retranslating, QWidget):
         self.loss_chart.title = self.tr("Error (loss): lower is better")
         self.accuracy_chart.title = self.tr("Accuracy: higher is better")
         for chart in (self.loss_chart, self.accuracy_chart):
-            chart.x_label = self.tr("round")
+            chart.x_label = self.tr("step")
         self.loss_chart.set_series("train", self.tr("training"), "#0072B2")
-        self.loss_chart.set_series("val", self.tr("check pictures"), "#D55E00", dashed=True)
         self.accuracy_chart.set_series("train", self.tr("training"), "#0072B2")
-        self.accuracy_chart.set_series("val", self.tr("check pictures"), "#D55E00", dashed=True)
         self._fit_settings_width()
         self.notices.clear()   # notices are kept as events, so they can be said again in the new language
         self.notices.addItems([notice_text(event) for event in self.notice_events])
@@ -179,7 +177,7 @@ class TrainPage(Retranslating, QWidget):
         name = self.form.task_name() or f"task-{len(project.task_paths()) + 1}"
         return TrainRequest(images_dir=project.images_dir, classes=project.class_names, backbone=backbone,
                             task_path=project.new_task_path(name), num_prompts=settings["num_prompts"],
-                            depth=settings["depth"], init=settings["init"], epochs=settings["epochs"],
+                            depth=settings["depth"], init=settings["init"], steps=settings["steps"],
                             learning_rate=settings["learning_rate"], auto=settings["auto"],
                             settings={**settings, "backbone": self.form.backbone_choice()})
 
@@ -223,10 +221,9 @@ class TrainPage(Retranslating, QWidget):
             set_text(self.phase_label, lambda stage=event.stage: phase_text(stage))
         elif isinstance(event, ev.TrainStep):
             self.phase = ev.Phase.TRAIN
-            set_text(self.phase_label, lambda e=event: self.tr("Training: round {epoch} of {epochs}").format(
-                epoch=e.epoch, epochs=e.epochs))
-        elif isinstance(event, ev.EpochEnd):
-            self._plot_epoch(event.epoch, event.train_loss, event.val_loss, event.train_accuracy, event.val_accuracy)
+            set_text(self.phase_label, lambda e=event: self.tr("Training: step {step} of {total}").format(
+                step=e.step, total=e.total_steps))
+            self._plot_point(event.step, event.loss, event.accuracy)
         elif isinstance(event, ev.Notice):
             self.notices.addItem(notice_text(event))
             self.notice_events.append(event)
@@ -238,11 +235,9 @@ class TrainPage(Retranslating, QWidget):
         if self.state == RUNNING:
             set_text(self.eta_label, lambda: time_line(self.tracker.elapsed, self.tracker.eta_seconds))
 
-    def _plot_epoch(self, epoch, train_loss, val_loss, train_accuracy, val_accuracy) -> None:
-        self.loss_chart.add_point("train", epoch, train_loss)
-        self.loss_chart.add_point("val", epoch, val_loss)
-        self.accuracy_chart.add_point("train", epoch, train_accuracy)
-        self.accuracy_chart.add_point("val", epoch, val_accuracy)
+    def _plot_point(self, step, loss, accuracy) -> None:
+        self.loss_chart.add_point("train", step, loss)
+        self.accuracy_chart.add_point("train", step, accuracy)
 
     def _finish(self) -> None:
         self.state = IDLE
@@ -303,9 +298,9 @@ class TrainPage(Retranslating, QWidget):
             return
         self.loss_chart.clear()
         self.accuracy_chart.clear()
-        for record in run.history:
-            self._plot_epoch(record.get("epoch"), record.get("train_loss"), record.get("val_loss"),
-                             record.get("train_accuracy"), record.get("val_accuracy"))
+        for record in run.history:   # steps now; rounds over the pictures in older packs
+            self._plot_point(record.get("step", record.get("epoch")), record.get("loss", record.get("train_loss")),
+                             record.get("batch_accuracy", record.get("train_accuracy")))
         set_text(self.phase_label, lambda: self.tr("Curves of “{name}”").format(name=run.name))
 
     def shutdown(self) -> None:

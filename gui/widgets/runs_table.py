@@ -68,7 +68,7 @@ class RunsTable(Retranslating, QTableWidget):
     def retranslate(self) -> None:
         self.setHorizontalHeaderLabels([
             self.tr("Task"), self.tr("Made"), self.tr("Classes"), self.tr("Prompts"), self.tr("Start values"),
-            self.tr("Rounds"), self.tr("Right on unseen pictures"),
+            self.tr("Steps"), self.tr("Right on unseen pictures"),
             self.tr("On training pictures"), self.tr("Time"), self.tr("File size")])
         self.setToolTip(self.tr("The first accuracy is the one to trust: it is measured on pictures the task did "
                                 "not learn from. On its own training pictures a task always looks better."))
@@ -91,7 +91,7 @@ class RunsTable(Retranslating, QTableWidget):
         prompts = setting_names.prompts_text(prompt.get("num_prompts", ""), prompt.get("depth", "")) if prompt else ""
         init = str(prompt.get("init", ""))
         return [run.name, run.created.replace("T", " ")[:16], ", ".join(run.classes), prompts,
-                setting_names.short_init_names().get(init, init), str(run.metrics.get("epochs_run", "")),
+                setting_names.short_init_names().get(init, init), _steps(run.metrics),
                 self.check_text(run), _percent(training_accuracy(run.metrics)), self.time_text(run),
                 f"{run.size_bytes / 1024:.0f} KB"]
 
@@ -119,3 +119,9 @@ class RunsTable(Retranslating, QTableWidget):
         run = self.selected_run()
         if run is not None:
             self.runSelected.emit(run)
+
+
+def _steps(metrics: dict) -> str:
+    """Training steps (older packs counted rounds over the pictures instead)."""
+    value = metrics.get("steps", metrics.get("epochs_run"))
+    return "" if value is None else str(value)

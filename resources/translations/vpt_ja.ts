@@ -1198,12 +1198,12 @@ Trying to reconnect…</source>
       <translation>初期値</translation>
     </message>
     <message>
-      <source>Rounds</source>
-      <translation>回数</translation>
-    </message>
-    <message>
       <source>Right on unseen pictures</source>
       <translation>未学習の画像での正解率</translation>
+    </message>
+    <message>
+      <source>Steps</source>
+      <translation>ステップ数</translation>
     </message>
     <message>
       <source>On training pictures</source>
@@ -1272,10 +1272,6 @@ Trying to reconnect…</source>
       <translation>最初の層のみ（より高速）</translation>
     </message>
     <message>
-      <source>From the pictures: averages (recommended)</source>
-      <translation>画像から: 平均（おすすめ）</translation>
-    </message>
-    <message>
       <source>From the pictures: strongest features</source>
       <translation>画像から: 最も強い特徴</translation>
     </message>
@@ -1288,8 +1284,12 @@ Trying to reconnect…</source>
       <translation>画像から: ランダムな抜き出し</translation>
     </message>
     <message>
-      <source>Random</source>
-      <translation>ランダム</translation>
+      <source>From the pictures: averages</source>
+      <translation>画像から: 平均</translation>
+    </message>
+    <message>
+      <source>Random (recommended)</source>
+      <translation>ランダム（おすすめ）</translation>
     </message>
     <message>
       <source>Centre of the picture (the model's own; edges are cut off)</source>
@@ -1461,16 +1461,8 @@ Trying to reconnect…</source>
       <translation>正解率: 高いほど良い</translation>
     </message>
     <message>
-      <source>round</source>
-      <translation>回</translation>
-    </message>
-    <message>
       <source>training</source>
       <translation>学習用</translation>
-    </message>
-    <message>
-      <source>check pictures</source>
-      <translation>確認用画像</translation>
     </message>
     <message>
       <source>Ready.</source>
@@ -1485,16 +1477,20 @@ Trying to reconnect…</source>
       <translation>停止しています…</translation>
     </message>
     <message>
-      <source>Training: round {epoch} of {epochs}</source>
-      <translation>学習中: {epochs} 回中 {epoch} 回目</translation>
-    </message>
-    <message>
       <source>Done in {time}.</source>
       <translation>完了（{time}）。</translation>
     </message>
     <message>
       <source>Training cancelled; nothing was saved.</source>
       <translation>学習を中止しました。何も保存していません。</translation>
+    </message>
+    <message>
+      <source>step</source>
+      <translation>ステップ</translation>
+    </message>
+    <message>
+      <source>Training: step {step} of {total}</source>
+      <translation>学習中: {total} ステップ中 {step} ステップ目</translation>
     </message>
     <message>
       <source>Saved as task “{name}”.</source>
@@ -1540,8 +1536,12 @@ Trying to reconnect…</source>
       <translation>例: surface-check</translation>
     </message>
     <message>
-      <source>The app tries a few settings on your pictures and keeps the best. This takes longer.</source>
-      <translation>アプリが画像でいくつかの設定を試し、最も良いものを使います。時間が長くかかります。</translation>
+      <source>Try other settings on my pictures</source>
+      <translation>自分の画像でほかの設定も試す</translation>
+    </message>
+    <message>
+      <source>The app tries a few settings on your pictures and keeps the best. This takes about three times as long.</source>
+      <translation>アプリが画像でいくつかの設定を試し、最も良いものを使います。約 3 倍の時間がかかります。</translation>
     </message>
     <message>
       <source>Picture framing</source>
@@ -1560,12 +1560,12 @@ Trying to reconnect…</source>
       <translation>プロンプトの初期値</translation>
     </message>
     <message>
-      <source>Training rounds (epochs)</source>
-      <translation>学習回数（エポック）</translation>
-    </message>
-    <message>
       <source>Learning rate</source>
       <translation>学習率</translation>
+    </message>
+    <message>
+      <source>Training steps</source>
+      <translation>学習ステップ数</translation>
     </message>
     <message>
       <source>Advanced settings</source>
@@ -1574,10 +1574,6 @@ Trying to reconnect…</source>
     <message>
       <source>Model</source>
       <translation>モデル</translation>
-    </message>
-    <message>
-      <source>Automatic settings (recommended)</source>
-      <translation>自動設定（おすすめ）</translation>
     </message>
     <message>
       <source>Model (timm name, for engineers)</source>
@@ -1590,6 +1586,14 @@ Trying to reconnect…</source>
     <message>
       <source>A timm model name, e.g. vit_base_patch16_224.mae. Changing it replaces the model chosen above.</source>
       <translation>timm のモデル名（例: vit_base_patch16_224.mae）。変更すると上で選んだモデルの代わりに使われます。</translation>
+    </message>
+    <message>
+      <source>automatic</source>
+      <translation>自動</translation>
+    </message>
+    <message>
+      <source>0: no prompt tokens (only the final layer is trained)</source>
+      <translation>0: プロンプトなし（最後の層だけを学習します）</translation>
     </message>
     <message>
       <source>Choose a whole-picture setting when defects can be near the edge.</source>

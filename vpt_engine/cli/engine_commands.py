@@ -172,24 +172,14 @@ def load_dataset_with_progress(data_dir: str, backbone_config, bar: ProgressBar,
     return backbone, images
 
 
-def training_events(backbone, data, prompt_config, train_config, auto=None, cancel=None):
-    """The events of one task's training, with the automatic choice first when ``auto`` is given."""
-    if auto is not None:
-        from ..autoselect import train_auto
-
-        return train_auto(backbone, data, prompt_config, train_config, auto, cancel)
-    from ..training import train
-
-    return train(backbone, data, prompt_config, train_config, cancel)
-
-
 def consume_training(backbone, data, prompt_config, train_config, bar: ProgressBar, auto=None):
     """Drive the training generator with a progress bar; None when cancelled."""
     from .. import events as ev
+    from ..autoselect import train_task
 
     result, loss = None, None
     try:
-        for event in training_events(backbone, data, prompt_config, train_config, auto):
+        for event in train_task(backbone, data, prompt_config, train_config, auto):
             if isinstance(event, ev.TrainStep):
                 loss = event.loss
             elif isinstance(event, ev.RunProgress):
