@@ -1,6 +1,6 @@
 """Longest event-loop stall of the window while training runs (goal: under 100 ms).
 
-    python benchmarks/bench_gui_training_stall.py [--epochs 5] [--auto]
+    python benchmarks/bench_gui_training_stall.py [--steps 15] [--auto]
 
 A QTimer beats every 10 ms on the window's thread; a stall is how late a beat
 arrives. Training runs exactly as from the Train page (worker thread, engine
@@ -47,7 +47,7 @@ class Heartbeat:
         self.timer.start()
 
 
-def run(epochs: int, auto: bool, project_dir: Path, settings: Path) -> dict:
+def run(steps: int, auto: bool, project_dir: Path, settings: Path) -> dict:
     from gui.app import build_window, make_application
     from gui.demo import prepare_demo
     from gui.settings import AppSettings
@@ -61,7 +61,7 @@ def run(epochs: int, auto: bool, project_dir: Path, settings: Path) -> dict:
     window.start_demo_camera(camera)            # the preview keeps drawing while training, as in real use
     page = window.pages["train"]
     window.show_page("train")
-    page.form.epochs_spin.setValue(epochs)
+    page.form.steps_spin.setValue(steps)
     page.form.auto_box.setChecked(auto)
     heartbeat = Heartbeat()
     heartbeat.start()
@@ -80,15 +80,15 @@ def run(epochs: int, auto: bool, project_dir: Path, settings: Path) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=15)
     parser.add_argument("--auto", action="store_true", help="let the engine choose prompt settings first (slower)")
     args = parser.parse_args()
     print(f"machine: {machine_description()}; Qt platform {qt_platform_description()}, "
           f"Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as scratch:
         for label in ("first run (loads the backbone in the worker)", "second run (backbone cached)"):
-            result = run(args.epochs, args.auto, Path(scratch) / "demo", Path(scratch) / "settings.ini")
-            print(f"{label}: {args.epochs} epochs on 40 demo images in {result['seconds']:.1f} s; "
+            result = run(args.steps, args.auto, Path(scratch) / "demo", Path(scratch) / "settings.ini")
+            print(f"{label}: {args.steps} steps on 40 demo images in {result['seconds']:.1f} s; "
                   f"longest UI stall {result['max_ms']:.1f} ms, 99th percentile {result['p99_ms']:.1f} ms "
                   f"over {result['beats']} beats of {BEAT_MS} ms; {result['events']} training events shown")
     return 0

@@ -188,33 +188,6 @@ def test_unexpected_errors_are_logged_with_details_and_shown_without_a_traceback
         handler.close()
 
 
-QT_IMPORT = re.compile(r"^\s*(from|import)\s+(PySide6|PySide2|PyQt5|PyQt6|qtpy|shiboken6)\b", re.MULTILINE)
-
-
-def test_qt_is_only_imported_in_gui():
-    offenders = [str(p.relative_to(REPO_ROOT)) for package in ("vpt_engine", "export")
-                 for p in (REPO_ROOT / package).rglob("*.py") if QT_IMPORT.search(p.read_text(encoding="utf-8"))]
-    assert not offenders
-    code = ("import importlib, pkgutil, sys\n"
-            "import vpt_engine, export\n"
-            "for package in (vpt_engine, export):\n"
-            "    for info in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):\n"
-            "        try:\n"
-            "            importlib.import_module(info.name)\n"
-            "        except Exception:\n"
-            "            pass  # optional extras (tensorrt, cuda) are not installed everywhere\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'PyQt5', 'PyQt6', 'shiboken6')))\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().splitlines()[-1] == "[]"
-
-
-def test_gui_modules_stay_small():
-    too_long = [f"{p.relative_to(REPO_ROOT)}: {n}" for p in (REPO_ROOT / "gui").rglob("*.py")
-                if (n := len(p.read_text(encoding="utf-8").splitlines())) > 600]
-    assert not too_long
-
-
 def test_vpt_gui_command_line():
     from vpt_core.cli import build_parser
 

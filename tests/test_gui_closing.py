@@ -32,10 +32,10 @@ def window(qtbot, tmp_path, make_image_folder):
     window.close_project()
 
 
-def start_training(page, qtbot, epochs):
+def start_training(page, qtbot, steps):
     form = page.form
     form.auto_box.setChecked(False)
-    form.epochs_spin.setValue(epochs)
+    form.steps_spin.setValue(steps)
     form.prompts_spin.setValue(2)
     assert page.start()
 

@@ -48,7 +48,7 @@ def test_training_says_it_is_starting_not_ready(window, qtbot, tmp_path, make_im
     window.set_project(Project.open(project.root))
     page = window.pages["train"]
     page.form.auto_box.setChecked(False)
-    page.form.epochs_spin.setValue(1)
+    page.form.steps_spin.setValue(1)
     with qtbot.waitSignal(page.trainingFinished, timeout=60000):
         assert page.start()
         assert page.phase_label.text() != "Ready."

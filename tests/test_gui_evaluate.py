@@ -39,7 +39,7 @@ def window(qtbot):
 def train(window, qtbot, name):
     page = window.pages["train"]
     page.form.auto_box.setChecked(False)
-    page.form.epochs_spin.setValue(2)
+    page.form.steps_spin.setValue(2)
     page.form.prompts_spin.setValue(2)
     page.form.name_edit.setText(name)
     with qtbot.waitSignal(page.trainingFinished, timeout=60000) as finished:

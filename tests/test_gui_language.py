@@ -165,7 +165,7 @@ def test_every_visible_text_in_the_japanese_ui_is_translated(qtbot, tmp_path, ma
 
     train = pages["train"]
     train.form.auto_box.setChecked(False)
-    train.form.epochs_spin.setValue(2)
+    train.form.steps_spin.setValue(2)
     train.form.name_edit.setText("aufgabe")
     train.form.advanced_toggle.setChecked(True)
     with qtbot.waitSignal(train.trainingFinished, timeout=120000):

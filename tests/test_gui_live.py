@@ -38,7 +38,7 @@ def bundle(tmp_path_factory):
         for index in range(4):
             cv2.imwrite(str(root / "images" / name / f"{index}.png"), draw_class_image(label, rng))
     request = TrainRequest(root / "images", ["ok", "bad"], tiny_backbone_config().to_dict(), root / "check.vptask",
-                           num_prompts=2, epochs=1)
+                           num_prompts=2, steps=1)
     run = training_job(request)(lambda event: None, threading.Event())
     export_bundle([run.path], root / "bundle", parity=False)
     return root

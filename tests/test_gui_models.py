@@ -57,7 +57,7 @@ def test_a_new_folder_opened_with_vpt_gui_uses_the_built_in_model_and_trains(win
     page.refresh_checks()
     form = page.form
     form.auto_box.setChecked(False)
-    form.epochs_spin.setValue(1)
+    form.steps_spin.setValue(1)
     form.prompts_spin.setValue(2)
     with qtbot.waitSignal(page.trainingFinished, timeout=180000) as finished:
         assert page.start()
