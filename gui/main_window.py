@@ -175,11 +175,6 @@ class MainWindow(Retranslating, QMainWindow):
         self.nav_buttons[key].setChecked(True)
         page.setFocus()
 
-    def current_page_key(self) -> str | None:
-        for key, page in self.pages.items():
-            if self.stack.currentWidget() is page:
-                return key
-        return None
 
     def _show_welcome(self) -> None:
         self.welcome.set_recent(self.settings.recent_projects())

@@ -253,10 +253,6 @@ class Project:
     def image_counts(self) -> dict[str, int]:
         return {name: len(self.image_paths(name)) for name in self.class_names}
 
-    def class_of(self, path: Path) -> str | None:
-        parent = Path(path).parent
-        return parent.name if parent.parent == self.images_dir else None
-
     def write_frame(self, class_name: str, rgb) -> Path:
         """Save one captured frame (atomic: a power cut loses at most this frame)."""
         self.class_info(class_name)

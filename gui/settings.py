@@ -42,8 +42,5 @@ class AppSettings:
     def value(self, key: str, default=None):
         return self.store.value(key, default)
 
-    def set_value(self, key: str, value) -> None:
-        self.store.setValue(key, value)
-
     def sync(self) -> None:
         self.store.sync()

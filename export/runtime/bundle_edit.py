@@ -31,7 +31,7 @@ import numpy as np
 from vpt_core.atomicio import atomic_write_bytes, atomic_write_text
 from vpt_core.contract import FEATURES_OUTPUT, BundleContract, TaskTensors
 from vpt_core.errors import BundleError, DiskWriteError
-from vpt_core.manifest import (BACKBONE_NAME, BUILD_SCRIPT_NAME, INT8_CPU_NAME, MANIFEST_NAME, README_NAME,
+from vpt_core.manifest import (BACKBONE_NAME, BUILD_SCRIPT_NAME, INT8_CPU_NAME, README_NAME,
                                TASKS_DIR, make_shareable, read_manifest, sha256_file, task_entry, write_manifest)
 from vpt_core.packformat import PACK_SUFFIX, BackboneFingerprint, TaskPackData, read_task_pack, read_task_pack_bytes
 
@@ -294,7 +294,3 @@ def _sha256(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
-
-
-def manifest_path(root: str | os.PathLike) -> Path:
-    return Path(root) / MANIFEST_NAME

@@ -37,7 +37,6 @@ class CapturePage(Retranslating, QWidget):
         self.burst_left = 0
         self.burst_taken: set[bytes] = set()   # digests of the pictures this burst saved
         self.burst_repeats = 0                 # frames in a row that repeated one of them
-        self.last_captured_number = -1
         self.importer = PictureImporter(session, self)
         self.importFinished = self.importer.finished
         self.source_bar = SourceBar()
@@ -192,7 +191,6 @@ class CapturePage(Retranslating, QWidget):
             self.show_problem(self.tr("No picture to capture: start a camera or another source first."))
             return False
         self.session.capture(name, frame.rgb)
-        self.last_captured_number = frame.number
         if burst:
             taken = self.burst_count.value() - self.burst_left + 1
             notice = self.tr("✔ {taken} of {total} taken for “{name}”").format(
@@ -296,10 +294,6 @@ class CapturePage(Retranslating, QWidget):
     def import_paths(self, items: list) -> bool:
         """Copy pictures (folders searched inside) into the chosen class, or folders of classes as classes."""
         return self.importer.import_items([Path(item) for item in items], self.class_list.current_class() or "")
-
-    @property
-    def import_thread(self):
-        return self.importer.thread
 
     def shutdown(self) -> None:
         self._stop_burst()

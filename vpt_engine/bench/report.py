@@ -250,16 +250,6 @@ def format_auto_comparison(comparisons: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def format_comparison(entry: dict[str, Any]) -> str:
-    parts = []
-    for metric in METRICS:
-        row = entry[metric]
-        parts.append(f"{entry['shots']}-shot {METRIC_TITLES[metric].lower()}: {entry['method']} "
-                     f"{row['method_mean'] * 100:.1f} vs {entry['reference']} {row['reference_mean'] * 100:.1f}: "
-                     f"{format_verdict(row)}")
-    return "\n".join(parts)
-
-
 def format_verdict(row: dict[str, Any]) -> str:
     return (f"paired difference {row['mean'] * 100:+.1f} ± {row['std'] * 100:.1f} points over {row['n']} seeds, "
             f"95% lower bound {row['lower_bound_95'] * 100:+.1f} [goal >= {row['margin'] * 100:+.0f}: "
