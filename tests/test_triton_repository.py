@@ -239,9 +239,9 @@ def test_decoding_matches_files_and_refuses_nonsense(shared, tmp_path):
         decode_image(truncated, "request")
     table = TaskTable.open(RepositoryLayout.open(export_repository(shared["bundle"], tmp_path / "r").root).bundle_dir)
     with pytest.raises(RequestError, match="2 IMAGE rows but 1 TASK rows"):
-        prepare_request([b"a", b"b"], [b"surface"], table, "request")
+        prepare_request([b"a", b"b"], [b"surface"], "request", table)
     with pytest.raises(RequestError, match="TASK is not UTF-8"):
-        prepare_request([truncated], [b"\xff\xfe"], table, "request")
+        prepare_request([truncated], [b"\xff\xfe"], "request", table)
 
 
 def test_a_changed_pack_in_the_repository_is_refused_at_load(repository_copy):

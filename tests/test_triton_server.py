@@ -284,8 +284,9 @@ def test_concurrent_requests_for_both_tasks_are_merged_into_mixed_batches(served
     merged = {size: count - before["vpt"]["batches"].get(size, 0) for size, count in after["vpt"]["batches"].items()}
     assert any(size > 1 and count > 0 for size, count in merged.items()), merged
     assert vpt_metric(served, "vpt_batches_total", composition="mixed_tasks") > mixed_before
-    # The backbone ran once per merged batch, on all of its images.
-    assert after["vpt_backbone"]["executions"] - before["vpt_backbone"]["executions"] == executions
+    # The backbone ran at most once per merged batch (two dispatch instances' batches may share a run), on all
+    # of their images.
+    assert after["vpt_backbone"]["executions"] - before["vpt_backbone"]["executions"] <= executions
     assert after["vpt_backbone"]["inferences"] - before["vpt_backbone"]["inferences"] == requests
 
 

@@ -36,10 +36,13 @@ def _register_export(sub) -> None:
     export.add_argument("--max-batch", type=int, default=16, help="largest merged batch (default 16)")
     export.add_argument("--queue-delay-us", type=int, default=2000,
                         help="how long the batcher waits for more requests, in microseconds (default 2000)")
-    export.add_argument("--instances", type=int, default=1, help="dispatch model instances (default 1)")
+    export.add_argument("--instances", type=int, default=2,
+                        help="dispatch model instances (default 2: one decodes while the other waits for the backbone)")
     export.add_argument("--backbone-device", choices=("cpu", "gpu"), default="cpu",
                         help="where the Python-backend backbone runs (gpu: needs onnxruntime-gpu)")
     export.add_argument("--backbone-threads", type=int, default=0, help="ONNX Runtime threads (0: its default)")
+    export.add_argument("--preprocess-threads", type=int, default=0,
+                        help="decoding threads per dispatch instance (0: min(8, cores))")
     export.add_argument("--overwrite", action="store_true", help="replace a repository already at REPO_DIR")
     export.add_argument("--json", action="store_true")
     export.set_defaults(handler=run_export)
@@ -86,7 +89,7 @@ def run_export(args: argparse.Namespace) -> int:
 
     settings = ServingSettings(max_batch=args.max_batch, queue_delay_us=args.queue_delay_us,
                                dispatch_instances=args.instances, backbone_device=args.backbone_device,
-                               backbone_threads=args.backbone_threads)
+                               backbone_threads=args.backbone_threads, preprocess_threads=args.preprocess_threads)
     report = export_repository(args.bundle, args.out, settings, overwrite=args.overwrite)
     if args.json:
         print_json(report.to_dict())

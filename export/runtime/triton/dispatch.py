@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import os
 import warnings
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
@@ -131,8 +132,8 @@ def decode_image(data: bytes, where: str) -> np.ndarray:
         raise RequestError(f"{where}: not a readable image ({error})", "unreadable_image") from error
 
 
-def prepare_request(images: Sequence[bytes], task_names: Sequence[bytes | str], table: TaskTable,
-                    where: str) -> list[PreparedImage]:
+def prepare_request(images: Sequence[bytes], task_names: Sequence[bytes | str], where: str,
+                    table: TaskTable) -> list[PreparedImage]:
     """Decode and preprocess one request's images, each for its own task; RequestError names the problem."""
     if len(images) == 0:
         raise RequestError(f"{where}: no IMAGE rows", "bad_request")
@@ -210,14 +211,20 @@ def _column(values: list, dtype) -> np.ndarray:
 
 # -- the whole batch ------------------------------------------------------------------------------
 def answer_batch(requests: Sequence[tuple[Sequence[bytes], Sequence[bytes | str], str]], table: TaskTable,
-                 run_backbone: RunBackbone, max_batch: int) -> list[dict[str, np.ndarray] | RequestError]:
-    """``[(images, task names, where)]`` per request -> output tensors or the RequestError, per request."""
-    outcomes: list[list[PreparedImage] | RequestError] = []
-    for images, names, where in requests:
+                 run_backbone: RunBackbone, max_batch: int,
+                 pool: Executor | None = None) -> list[dict[str, np.ndarray] | RequestError]:
+    """``[(images, task names, where)]`` per request -> output tensors or the RequestError, per request.
+
+    With ``pool``, requests are decoded and preprocessed in its threads: Pillow releases the GIL while it
+    decodes and resizes, so a batch's pictures use several cores (the backbone waits for the slowest).
+    """
+    def prepare(request) -> list[PreparedImage] | RequestError:
         try:
-            outcomes.append(prepare_request(images, names, table, where))
+            return prepare_request(*request, table)
         except RequestError as error:
-            outcomes.append(error)
+            return error
+
+    outcomes = list(pool.map(prepare, requests) if pool is not None and len(requests) > 1 else map(prepare, requests))
     items = [item for outcome in outcomes if not isinstance(outcome, RequestError) for item in outcome]
     try:
         features = compute_features(items, table.contract, run_backbone, max_batch)

@@ -18,6 +18,8 @@ labelled with ``model``.
 from __future__ import annotations
 
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -42,6 +44,8 @@ class TritonPythonModel:
         self.backbone_model = parameters.get("backbone_model") or BACKBONE_MODEL
         self.max_batch = int(parameters.get("backbone_max_batch") or config.get("max_batch_size") or 1)
         check_same_backbone(self.table, model_dir.parent / self.backbone_model / BACKBONE_INFO)
+        threads = int(parameters.get("preprocess_threads") or 0) or min(8, os.cpu_count() or 1)
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="vpt-preprocess") if threads > 1 else None
         self.metrics = DispatchMetrics.create(pb_utils, args["model_name"])
         pb_utils.Logger.log_info(f"{args['model_name']}: serving tasks {', '.join(self.table.tasks)} on backbone "
                                  f"model {self.backbone_model!r} (batches of up to {self.max_batch})")
@@ -49,7 +53,7 @@ class TritonPythonModel:
     def execute(self, requests: Sequence[Any]) -> list[Any]:
         pb = self._pb
         inputs = [(_rows(pb, request, "IMAGE"), _rows(pb, request, "TASK"), _where(request)) for request in requests]
-        results = answer_batch(inputs, self.table, self._run_backbone, self.max_batch)
+        results = answer_batch(inputs, self.table, self._run_backbone, self.max_batch, self.pool)
         self.metrics.record(inputs, results)
         responses = []
         for result in results:
@@ -72,6 +76,8 @@ class TritonPythonModel:
         return pb.get_output_tensor_by_name(response, FEATURES_OUTPUT).as_numpy()
 
     def finalize(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
         self.table = None
 
 

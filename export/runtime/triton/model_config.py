@@ -32,16 +32,17 @@ class ServingSettings:
 
     max_batch: int = 16                 # per merged batch, for the dispatch model and the backbone
     queue_delay_us: int = 2000          # how long the dynamic batcher waits to fill a batch
-    dispatch_instances: int = 1         # >1 overlaps decoding with the backbone of the previous batch
+    dispatch_instances: int = 2         # 2: one instance decodes a batch while the other waits for the backbone
     backbone_device: str = "cpu"        # the Python-backend backbone's instance kind
     backbone_threads: int = 0           # ONNX Runtime intra-op threads; 0: its default (all cores)
+    preprocess_threads: int = 0         # per dispatch instance, decoding and resizing; 0: min(8, cores)
 
     def __post_init__(self) -> None:
         for name in ("max_batch", "dispatch_instances"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be a whole number of at least 1, got {value!r}")
-        for name in ("queue_delay_us", "backbone_threads"):
+        for name in ("queue_delay_us", "backbone_threads", "preprocess_threads"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be a whole number of at least 0, got {value!r}")
@@ -61,6 +62,7 @@ def dispatch_config(name: str, backbone_name: str, settings: ServingSettings) ->
         f"instance_group [ {{ kind: KIND_CPU count: {settings.dispatch_instances} }} ]",
         _parameter("backbone_model", backbone_name),
         _parameter("backbone_max_batch", str(settings.max_batch)),
+        _parameter("preprocess_threads", str(settings.preprocess_threads)),
     )
 
 
