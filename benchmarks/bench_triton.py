@@ -31,7 +31,8 @@ Random backbone weights: speed and memory do not depend on them.
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict, replace
+import contextlib
+from dataclasses import asdict, dataclass, replace
 import io
 import json
 import statistics
@@ -220,16 +221,24 @@ def process_tree(root: int) -> list[int]:
 
 
 def tree_memory_mib(root: int) -> dict:
-    rss = pss = 0
-    processes = 0
+    """RSS and PSS of ``root`` and its descendants, in all and per process (named by model folder)."""
+    parts = []
     for pid in process_tree(root):
         try:
-            rss += _kib(Path(f"/proc/{pid}/status"), "VmRSS:")
-            pss += _kib(Path(f"/proc/{pid}/smaps_rollup"), "Pss:")
-            processes += 1
+            parts.append({"process": _process_name(pid),
+                          "rss_mib": _kib(Path(f"/proc/{pid}/status"), "VmRSS:") / 1024,
+                          "pss_mib": _kib(Path(f"/proc/{pid}/smaps_rollup"), "Pss:") / 1024})
         except OSError:
             continue
-    return {"rss_mib": rss / 1024, "pss_mib": pss / 1024, "processes": processes, "gpu_mib": _gpu_mib(root)}
+    return {"rss_mib": sum(p["rss_mib"] for p in parts), "pss_mib": sum(p["pss_mib"] for p in parts),
+            "processes": len(parts), "gpu_mib": _gpu_mib(root), "per_process": parts}
+
+
+def _process_name(pid: int) -> str:
+    """tritonserver, or the model a Python stub runs (its model.py path names the model folder)."""
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    model = next((arg.decode() for arg in argv if arg.endswith(b"/model.py")), None)
+    return Path(model).parent.parent.name if model else Path(argv[0].decode()).name
 
 
 def _kib(path: Path, key: str) -> int:
@@ -287,8 +296,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backbone", default="vit_small_patch16_224")
     parser.add_argument("--batch", type=int, default=16, help="max_batch_size of every model")
-    parser.add_argument("--seconds", type=float, default=20.0, help="length of each throughput window")
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of each throughput window")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of mixed and single-task load")
+    parser.add_argument("--latency-seconds", type=float, default=60.0, help="length of each fixed-rate run")
+    parser.add_argument("--memory-only", action="store_true",
+                        help="only memory, under one window of load (for backbones too slow for throughput here)")
     parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
     parser.add_argument("--instances", type=int, default=2, help="dispatch model instances of (a) (export's default)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/vpt-bench-triton"))
@@ -302,68 +314,105 @@ def main() -> None:
     bundle = ensure_bundle(args.work, args.backbone)
     settings = ServingSettings(max_batch=args.batch, backbone_device=args.device, dispatch_instances=args.instances)
     mixed_repo, task_repos = write_repositories(bundle, args.work, settings, replace(settings, dispatch_instances=1))
-    pictures = camera_pictures()
-    tasks = list(TASKS)
-    clients = 2 * args.batch     # one batch runs while the next one fills
+    load = Load(pictures=camera_pictures(), clients=2 * args.batch, seconds=args.seconds)   # one batch runs, one fills
     report = {"machine": machine_description(), "backbone": args.backbone, "prompts": f"{NUM_PROMPTS} deep",
-              "tasks": TASKS, "device": args.device, "max_batch": args.batch, "clients": clients,
-              "window_s": args.seconds, "settings": asdict(settings)}
+              "tasks": TASKS, "device": args.device, "max_batch": args.batch, "clients": load.clients,
+              "window_s": args.seconds, "settings_a": asdict(settings), "memory_only": args.memory_only,
+              "settings_b": asdict(replace(settings, dispatch_instances=1))}
 
-    print("(a) and single-task: one vpt model, 4 tasks", file=sys.stderr)
-    server = serve([mixed_repo], args.work, "mixed")
-    try:
-        url = server.http_url.removeprefix("http://")
-        closed_loop(url, lambda i: ("vpt", tasks[i % 4]), pictures, clients, min(5.0, args.seconds))   # warm-up
-        rounds = []
-        with MemorySampler(server.pid) as memory_a:
-            for _ in range(args.rounds):
-                single = closed_loop(url, lambda i: ("vpt", tasks[0]), pictures, clients, args.seconds)
-                mixed = closed_loop(url, lambda i: ("vpt", tasks[i % 4]), pictures, clients, args.seconds)
-                rounds.append({"single": single, "mixed": mixed, "ratio": mixed["throughput"] / single["throughput"]})
-                print(f"  single {single['throughput']:.2f}/s, mixed {mixed['throughput']:.2f}/s", file=sys.stderr)
-        one_by_one = closed_loop(url, lambda i: ("vpt", tasks[i % 4]), pictures, 1, args.seconds)
-        stats_a = server_statistics(server.http_url, "vpt")
-    finally:
-        server.stop()
-
+    print("(a): one vpt model, 4 tasks", file=sys.stderr)
+    with served([mixed_repo], args.work, "mixed") as server:
+        report["a"] = measure_mixed(server, load, 1 if args.memory_only else args.rounds, args.memory_only)
     print("(b): one model pair per task, 4 backbones", file=sys.stderr)
-    server = serve(task_repos, args.work, "per_task")
-    try:
-        url = server.http_url.removeprefix("http://")
-        route_b = lambda i: (f"vpt_{tasks[i % 4]}", tasks[i % 4])  # noqa: E731
-        closed_loop(url, route_b, pictures, clients, min(5.0, args.seconds))
-        with MemorySampler(server.pid) as memory_b:
-            per_task = closed_loop(url, route_b, pictures, clients, args.seconds * args.rounds)
-        rate = 0.5 * min(statistics.median(r["mixed"]["throughput"] for r in rounds), per_task["throughput"])
-        latency_b = open_loop(url, route_b, pictures, rate, max(30.0, args.seconds))
-    finally:
-        server.stop()
-
-    server = serve([mixed_repo], args.work, "mixed_latency")
-    try:
-        latency_a = open_loop(server.http_url.removeprefix("http://"), lambda i: ("vpt", tasks[i % 4]), pictures,
-                              rate, max(30.0, args.seconds))
-    finally:
-        server.stop()
-
-    mixed_median = statistics.median(r["mixed"]["throughput"] for r in rounds)
-    single_median = statistics.median(r["single"]["throughput"] for r in rounds)
-    ratio = statistics.median(r["ratio"] for r in rounds)
-    memory_ratio = memory_b.peak["rss_mib"] / memory_a.peak["rss_mib"]
-    report.update({
-        "a_mixed_throughput": mixed_median, "single_task_throughput": single_median,
-        "a_over_single": ratio, "a_over_single_goal": GOAL_MIXED_OVER_SINGLE, "rounds": rounds,
-        "b_per_task_throughput": per_task["throughput"], "c_one_by_one_throughput": one_by_one["throughput"],
-        "a_memory_peak": memory_a.peak, "b_memory_peak": memory_b.peak,
-        "b_over_a_memory_rss": memory_ratio,
-        "b_over_a_memory_pss": memory_b.peak["pss_mib"] / memory_a.peak["pss_mib"],
-        "memory_goal": GOAL_MEMORY_RATIO, "latency_rate_per_s": rate, "a_latency": latency_a, "b_latency": latency_b,
-        "a_server_batches": stats_a})
+    with served(task_repos, args.work, "per_task") as server:
+        report["b"] = measure_per_task(server, load, 1 if args.memory_only else args.rounds)
+        if not args.memory_only:
+            rate = 0.5 * min(report["a"]["mixed_throughput"], report["b"]["throughput"])
+            report["b"]["latency"] = open_loop(server.http_url.removeprefix("http://"), route_per_task, load.pictures,
+                                               rate, args.latency_seconds)
+    if not args.memory_only:
+        with served([mixed_repo], args.work, "mixed_latency") as server:
+            report["a"]["latency"] = open_loop(server.http_url.removeprefix("http://"), route_mixed, load.pictures,
+                                               rate, args.latency_seconds)
+        report["latency_rate_per_s"] = rate
+    report["b_over_a_memory"] = {kind: report["b"]["memory_" + kind]["rss_mib"] / report["a"]["memory_" + kind]["rss_mib"]
+                                 for kind in ("peak", "idle")}
+    report["b_over_a_memory_pss"] = {
+        kind: report["b"]["memory_" + kind]["pss_mib"] / report["a"]["memory_" + kind]["pss_mib"]
+        for kind in ("peak", "idle")}
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = f"bench_triton_{args.device}_{args.backbone}"
+    stem = f"bench_triton_{args.device}_{args.backbone}" + ("_memory" if args.memory_only else "")
     atomic_write_json(args.out / f"{stem}.json", report)
     atomic_write_text(args.out / f"{stem}.md", summary(report))
     print(summary(report))
+
+
+@dataclass
+class Load:
+    pictures: list[bytes]
+    clients: int
+    seconds: float
+
+
+def route_mixed(request: int) -> tuple[str, str]:
+    return "vpt", list(TASKS)[request % len(TASKS)]
+
+
+def route_single(request: int) -> tuple[str, str]:
+    return "vpt", list(TASKS)[0]
+
+
+def route_per_task(request: int) -> tuple[str, str]:
+    task = list(TASKS)[request % len(TASKS)]
+    return f"vpt_{task}", task
+
+
+@contextlib.contextmanager
+def served(repositories: list[Path], work: Path, name: str):
+    server = serve(repositories, work, name)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def measure_mixed(server, load: Load, rounds: int, memory_only: bool) -> dict:
+    """(a) against single-task load on the same server, interleaved; then (c) one by one; memory."""
+    url = server.http_url.removeprefix("http://")
+    closed_loop(url, route_mixed, load.pictures, load.clients, min(5.0, load.seconds))   # warm-up
+    result: dict = {"rounds": []}
+    with MemorySampler(server.pid) as memory:
+        for _ in range(rounds):
+            single = None if memory_only else closed_loop(url, route_single, load.pictures, load.clients, load.seconds)
+            mixed = closed_loop(url, route_mixed, load.pictures, load.clients, load.seconds)
+            result["rounds"].append({"single": single, "mixed": mixed,
+                                     "ratio": mixed["throughput"] / single["throughput"] if single else None})
+            print(f"  mixed {mixed['throughput']:.2f}/s" + (f", single {single['throughput']:.2f}/s" if single else ""),
+                  file=sys.stderr)
+    result["memory_peak"] = memory.peak
+    result["memory_idle"] = idle_memory(server.pid)
+    result["mixed_throughput"] = statistics.median(r["mixed"]["throughput"] for r in result["rounds"])
+    if not memory_only:
+        result["single_throughput"] = statistics.median(r["single"]["throughput"] for r in result["rounds"])
+        result["mixed_over_single"] = statistics.median(r["ratio"] for r in result["rounds"])
+        result["one_by_one"] = closed_loop(url, route_mixed, load.pictures, 1, load.seconds)
+    result["server_batches"] = server_statistics(server.http_url, "vpt")
+    return result
+
+
+def measure_per_task(server, load: Load, rounds: int) -> dict:
+    url = server.http_url.removeprefix("http://")
+    closed_loop(url, route_per_task, load.pictures, load.clients, min(5.0, load.seconds))
+    with MemorySampler(server.pid) as memory:
+        run = closed_loop(url, route_per_task, load.pictures, load.clients, load.seconds * rounds)
+    return {"throughput": run["throughput"], "run": run, "memory_peak": memory.peak,
+            "memory_idle": idle_memory(server.pid)}
+
+
+def idle_memory(pid: int, settle_s: float = 3.0) -> dict:
+    """After the load: what holding the models costs once no request is running."""
+    time.sleep(settle_s)
+    return tree_memory_mib(pid)
 
 
 def server_statistics(url: str, model: str) -> dict:
@@ -375,37 +424,52 @@ def server_statistics(url: str, model: str) -> dict:
 
 
 def summary(report: dict) -> str:
-    a, b = report["a_memory_peak"], report["b_memory_peak"]
+    a, b = report["a"], report["b"]
     verdict = lambda ok: "met" if ok else "NOT MET"  # noqa: E731
     lines = [
-        f"# Triton: 4 tasks on one server ({report['device']})",
+        f"# Triton: 4 tasks on one server ({report['device']}{', memory only' if report['memory_only'] else ''})",
         "",
         f"Machine: {report['machine']}. Backbone {report['backbone']} (random weights), {report['prompts']} prompts; "
         f"tasks {', '.join(f'{k} ({v} classes)' for k, v in report['tasks'].items())}; 640x480 JPEG requests over "
-        f"HTTP, {report['clients']} concurrent clients, max batch {report['max_batch']}, "
-        f"{report['window_s']:.0f} s windows.",
+        f"HTTP from {report['clients']} concurrent clients; max batch {report['max_batch']}; "
+        f"{report['window_s']:.0f} s windows. (a): {report['settings_a']['dispatch_instances']} dispatch instances; "
+        "(b): one instance of each model.",
         "",
         "| What | Result | Goal |",
         "|---|---|---|",
-        f"| (a) mixed-task batching, one `vpt` model | {report['a_mixed_throughput']:.2f} images/s | |",
-        f"| single-task batched run, same server and load | {report['single_task_throughput']:.2f} images/s | |",
-        f"| (a) / single-task (median of {len(report['rounds'])} interleaved rounds) | {report['a_over_single']:.3f} | "
-        f">= {report['a_over_single_goal']} ({verdict(report['a_over_single'] >= report['a_over_single_goal'])}) |",
-        f"| (b) one model pair per task (4 backbones) | {report['b_per_task_throughput']:.2f} images/s | |",
-        f"| (c) requests one by one to (a) | {report['c_one_by_one_throughput']:.2f} images/s | |",
-        f"| memory (a), peak RSS / PSS of tritonserver + stubs | {a['rss_mib']:.0f} / {a['pss_mib']:.0f} MiB "
-        f"({a['processes']} processes) | |",
-        f"| memory (b) | {b['rss_mib']:.0f} / {b['pss_mib']:.0f} MiB ({b['processes']} processes) | |",
-        f"| (b) / (a) memory, RSS (PSS) | {report['b_over_a_memory_rss']:.2f}x ({report['b_over_a_memory_pss']:.2f}x) "
-        f"| >= {report['memory_goal']}x ({verdict(report['b_over_a_memory_rss'] >= report['memory_goal'])}) |",
-        f"| latency at {report['latency_rate_per_s']:.2f} requests/s, (a) | p50 {report['a_latency']['p50_ms']:.0f} ms, "
-        f"p99 {report['a_latency']['p99_ms']:.0f} ms | |",
-        f"| latency at the same rate, (b) | p50 {report['b_latency']['p50_ms']:.0f} ms, "
-        f"p99 {report['b_latency']['p99_ms']:.0f} ms | |",
+        f"| (a) mixed-task batching, one `vpt` model | {a['mixed_throughput']:.2f} images/s | |",
     ]
-    if a.get("gpu_mib") is not None:
-        lines.append(f"| GPU memory (a) / (b) | {a['gpu_mib']:.0f} / {b['gpu_mib']:.0f} MiB | |")
-    lines += ["", f"Batch sizes run by (a)'s `vpt` model (size: batches): {report['a_server_batches']['batch_sizes']}", ""]
+    if not report["memory_only"]:
+        lines += [
+            f"| single-task batched run, same server and load | {a['single_throughput']:.2f} images/s | |",
+            f"| (a) / single-task (median of {len(a['rounds'])} interleaved rounds) | {a['mixed_over_single']:.3f} | "
+            f">= {GOAL_MIXED_OVER_SINGLE} ({verdict(a['mixed_over_single'] >= GOAL_MIXED_OVER_SINGLE)}) |",
+            f"| (c) requests one by one to (a) | {a['one_by_one']['throughput']:.2f} images/s | |",
+        ]
+    lines.append(f"| (b) one model pair per task (4 backbones) | {b['throughput']:.2f} images/s | |")
+    for kind, title in (("peak", "peak under load"), ("idle", "loaded, idle after the load")):
+        ma, mb = a["memory_" + kind], b["memory_" + kind]
+        ratio, pss = report["b_over_a_memory"][kind], report["b_over_a_memory_pss"][kind]
+        lines += [
+            f"| memory {title}, (a): RSS / PSS of tritonserver + stubs | {ma['rss_mib']:.0f} / {ma['pss_mib']:.0f} MiB "
+            f"({ma['processes']} processes) | |",
+            f"| memory {title}, (b) | {mb['rss_mib']:.0f} / {mb['pss_mib']:.0f} MiB ({mb['processes']} processes) | |",
+            f"| (b) / (a), RSS (PSS) | {ratio:.2f}x ({pss:.2f}x) | >= {GOAL_MEMORY_RATIO}x "
+            f"({verdict(ratio >= GOAL_MEMORY_RATIO)}) |",
+        ]
+    if a["memory_peak"].get("gpu_mib") is not None:
+        lines.append(f"| GPU memory (a) / (b), at the peak | {a['memory_peak']['gpu_mib']:.0f} / "
+                     f"{b['memory_peak']['gpu_mib']:.0f} MiB | |")
+    if not report["memory_only"]:
+        for name, part in (("(a)", a), ("(b)", b)):
+            lines.append(f"| latency at {report['latency_rate_per_s']:.2f} requests/s, {name} | "
+                         f"p50 {part['latency']['p50_ms']:.0f} ms, p99 {part['latency']['p99_ms']:.0f} ms "
+                         f"({part['latency']['requests']} requests) | |")
+    lines += ["", "Memory per process at the peak (RSS MiB): "
+              + "; ".join(f"{name} " + ", ".join(f"{p['process']} {p['rss_mib']:.0f}"
+                                                 for p in part["memory_peak"]["per_process"])
+                          for name, part in (("(a)", a), ("(b)", b))),
+              "", f"Batch sizes run by (a)'s `vpt` model (size: batches): {a['server_batches']['batch_sizes']}", ""]
     return "\n".join(lines)
 
 

@@ -299,3 +299,32 @@ def test_backend_directory_is_prepared_once_outside_site_packages(tmp_path):
     marker = prepared / "python" / "prepared-once"
     marker.write_text("x")
     assert triton_server.prepare_backend_directory(installation, tmp_path / "cache") == prepared and marker.exists()
+
+
+TORCH_FREE_SCRIPT = """
+import io, json, sys
+from contextlib import redirect_stdout
+import export.runtime.triton.backbone_model, export.runtime.triton.dispatch_model, export.runtime.triton.server
+from vpt_core.cli import main
+
+bundle, repo, pack = sys.argv[2:5]   # argv[1] is this script (run through python -c)
+codes = [main(["triton", "export", bundle, "--out", repo]), main(["triton", "add-task", repo, pack, "--no-reload"])]
+from export.runtime.triton.dispatch import TaskTable
+tasks = list(TaskTable.open(repo + "/vpt/bundle").tasks)
+heavy = sorted({name.split(".")[0] for name in sys.modules} & {"torch", "timm", "PySide6", "tritonclient", "pytriton"})
+print(json.dumps({"codes": codes, "tasks": tasks, "heavy": heavy}))
+"""
+
+
+def test_triton_commands_run_where_torch_cannot_be_imported(shared, tmp_path):
+    from test_export_support import python_without
+
+    script = tmp_path / "triton_script.py"
+    script.write_text(TORCH_FREE_SCRIPT)
+    pack = make_pack(tmp_path / "holes.vptask", "holes", 5, seed=9)
+    done = subprocess.run([*python_without(("torch", "torchvision", "timm", "PySide6")), str(script),
+                           str(shared["bundle"]), str(tmp_path / "repo"), str(pack)],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"codes": [0, 0], "tasks": ["surface", "variant", "holes"], "heavy": []}

@@ -42,7 +42,7 @@ class TritonPythonModel:
         self.contract = BundleContract.from_dict(info["contract"])
         threads = int(parameters.get("intra_op_threads") or 0) or None
         providers = execution_providers(args["model_instance_kind"], args["model_instance_device_id"])
-        self.runner = OnnxRuntimeRunner(onnx_path, self.contract, providers, threads)
+        self.runner = OnnxRuntimeRunner(onnx_path, self.contract, providers, threads, cpu_arena=False)
         pb_utils.Logger.log_info(f"{args['model_name']}: loaded {self.runner.description}")
 
     def execute(self, requests: Sequence[Any]) -> list[Any]:

@@ -183,8 +183,14 @@ def server_command(installation: TritonInstallation, backends: Path, repositorie
     return command
 
 
+# glibc serves allocations below this from its heaps and keeps them after free(); by default the threshold
+# rises to 32 MiB as large blocks are freed, so a batch's activations would stay resident after it ran.
+MALLOC_MMAP_THRESHOLD = "1048576"
+
+
 def server_environment(installation: TritonInstallation) -> dict[str, str]:
     env = dict(os.environ)
+    env.setdefault("MALLOC_MMAP_THRESHOLD_", MALLOC_MMAP_THRESHOLD)
     env["PATH"] = _joined_path(str(Path(sys.executable).parent), env.get("PATH"))
     env["LD_LIBRARY_PATH"] = _joined_path(env.get("LD_LIBRARY_PATH"), installation.libs_dir)
     return env
