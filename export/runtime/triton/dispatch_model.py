@@ -44,7 +44,7 @@ class TritonPythonModel:
         self.backbone_model = parameters.get("backbone_model") or BACKBONE_MODEL
         self.max_batch = int(parameters.get("backbone_max_batch") or config.get("max_batch_size") or 1)
         check_same_backbone(self.table, model_dir.parent / self.backbone_model / BACKBONE_INFO)
-        threads = int(parameters.get("preprocess_threads") or 0) or min(8, os.cpu_count() or 1)
+        threads = int(parameters.get("preprocess_threads") or 0) or min(8, _usable_cores())
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="vpt-preprocess") if threads > 1 else None
         self.metrics = DispatchMetrics.create(pb_utils, args["model_name"])
         pb_utils.Logger.log_info(f"{args['model_name']}: serving tasks {', '.join(self.table.tasks)} on backbone "
@@ -87,6 +87,10 @@ def check_same_backbone(table: TaskTable, info_path: Path) -> None:
     if served != table.backbone_sha256:
         raise BundleError(f"{info_path}: the backbone model serves another backbone (sha256 {served[:12]}...) than "
                           f"the tasks were made for ({table.backbone_sha256[:12]}...); export the repository again")
+
+
+def _usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _triton_error(pb, error: RequestError):
