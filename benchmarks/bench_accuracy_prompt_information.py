@@ -2,7 +2,7 @@
 
 Trains one VPT-deep task (10 prompts, default settings, ``--init``) on a k-shot
 split of magnetic-tile with the FDSL ViT-Tiny, recording the per-epoch
-diagnostic (``TrainConfig.record_prompt_information``), then measures per layer
+diagnostic (``analysis.PromptInformationObserver``), then measures per layer
 the normalised prompt/patch mutual information and the cosine similarity of
 each prompt to its nearest patch tokens, with the exact starting prompts
 (``TrainResult.prompt_init_values``) and the trained ones, on held-out images.
@@ -36,24 +36,27 @@ def main(argv=None) -> int:
 
     import torch
 
-    from vpt_engine.analysis import compare_prompts, estimator_settings, image_tensor, spread_over_classes
-    from vpt_engine.analysis import format_analysis, summarise_layers, write_analysis
     from vpt_core.atomicio import atomic_write_json
+    from vpt_core.splits import spread_over_classes
+    from vpt_engine.analysis import (PromptInformationObserver, compare_prompts, estimator_settings, format_analysis,
+                                     image_tensor, summarise_layers, write_analysis)
     from vpt_engine.backbone import BackboneConfig, load_backbone
     from vpt_engine.bench import few_shot_split, split_images
     from vpt_engine.dataset import load_images, scan_image_folder
     from vpt_engine.events import Finished
     from vpt_engine.prompts import PromptConfig
     from vpt_engine.taskpack import save_task
-    from vpt_engine.training import TrainConfig, train
+    from vpt_engine.train_config import TrainConfig
+    from vpt_engine.training import train
 
     torch.set_num_threads(args.threads)
     backbone = load_backbone(BackboneConfig("vit_tiny_patch16_224", weights=str(args.weights)))
     data = load_images(scan_image_folder(args.data), backbone.preprocess)
     split = few_shot_split(data.labels, data.classes, args.shots, args.seed)
     train_set, test_set = split_images(data, split)
-    config = TrainConfig(seed=args.seed, record_prompt_information=True, device="cpu")
-    result = next(e for e in train(backbone, train_set, PromptConfig(init=args.init), config)
+    config = TrainConfig(seed=args.seed, device="cpu")
+    observer = PromptInformationObserver(image_tensor(backbone, train_set, list(range(min(8, len(train_set))))))
+    result = next(e for e in train(backbone, train_set, PromptConfig(init=args.init), config, observers=[observer])
                   if isinstance(e, Finished)).result
     save_task(result, backbone, args.out / f"{args.init}-{args.shots}shot.vptask")
     images = image_tensor(backbone, test_set, spread_over_classes(test_set.labels, args.images, args.seed))
@@ -65,12 +68,11 @@ def main(argv=None) -> int:
               "estimator": estimator_settings(backbone.embed_dim, 8), "layers": layers,
               "summary": summarise_layers(layers)}
     write_analysis(report, args.out)
-    atomic_write_json(args.out / "per_epoch.json", [{"epoch": h["epoch"], "train_loss": h["train_loss"],
-                                                    **h["prompt_information"]} for h in result.history])
+    atomic_write_json(args.out / "during_training.json", result.observations)
     print(format_analysis(report))
-    first, last = result.history[0]["prompt_information"], result.history[-1]["prompt_information"]
-    print(f"\nper-epoch record, mean over layers: NMI {sum(first['nmi']) / len(first['nmi']):.3f} after epoch 1 -> "
-          f"{sum(last['nmi']) / len(last['nmi']):.3f} after epoch {len(result.history)}; cosine "
+    first, last = result.observations[0], result.observations[-1]
+    print(f"\nwhile training, mean over layers: NMI {sum(first['nmi']) / len(first['nmi']):.3f} at the start -> "
+          f"{sum(last['nmi']) / len(last['nmi']):.3f} after step {last['step']}; cosine "
           f"{sum(first['cosine_nearest']) / len(first['cosine_nearest']):.3f} -> "
           f"{sum(last['cosine_nearest']) / len(last['cosine_nearest']):.3f}")
     return 0

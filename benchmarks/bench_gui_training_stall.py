@@ -62,7 +62,7 @@ def run(epochs: int, auto: bool, project_dir: Path, settings: Path) -> dict:
     page = window.pages["train"]
     window.show_page("train")
     page.form.epochs_spin.setValue(epochs)
-    page.form.auto_box.setChecked(auto and page.form.auto_available)
+    page.form.auto_box.setChecked(auto)
     heartbeat = Heartbeat()
     heartbeat.start()
     started = time.perf_counter()

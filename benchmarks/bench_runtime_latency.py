@@ -53,7 +53,7 @@ def main() -> None:
 
     rng = np.random.default_rng(0)
     image = rng.normal(size=(1, *station.bundle.contract.image_shape)).astype(np.float32)
-    feed = {"images": image, **station._current.feed}
+    feed = station.bundle.contract.feed(image, station.bundle.task(station.current_task).tensors)
     tensor = torch.from_numpy(image)
 
     def torch_eager():

@@ -23,7 +23,8 @@ from vpt_core.images import read_image_rgb
 
 from vpt_core.contract import FEATURES_OUTPUT, BundleContract
 from vpt_core.errors import ExportError, ParityError
-from vpt_core.imagefiles import list_images, spread
+from vpt_core.imagefiles import list_images
+from vpt_core.splits import spread
 
 DEFAULT_TOLERANCE = 1e-4
 DEFAULT_PARITY_IMAGES = 16

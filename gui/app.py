@@ -12,8 +12,10 @@ from vpt_core.errors import VptError
 
 def make_application():
     from .qtcheck import check_qt_binding
+    from .system_libraries import check_window_libraries
 
     check_qt_binding()
+    check_window_libraries()   # before Qt, which would abort with a message naming no package
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
@@ -40,11 +42,12 @@ def build_window(language: str | None = None, settings=None):
 
 def open_or_create(window, folder: Path) -> bool:
     """An existing project opens; a missing or empty folder becomes a new project."""
+    from .model_catalogue import default_backbone
     from .project import PROJECT_FILE, Project
 
     if (folder / PROJECT_FILE).exists() or (folder.exists() and any(folder.iterdir())):
         return window.open_project(folder)
-    window.set_project(Project.create(folder))
+    window.set_project(Project.create(folder, backbone=default_backbone()))
     return True
 
 

@@ -1,7 +1,8 @@
-"""The demo project: synthetic machined parts, the small demo backbone, and a folder played as a camera.
+"""The demo project: synthetic machined parts, the built-in model, and a folder played as a camera.
 
-Nothing here needs a camera, a GPU or the internet. The backbone has random
-weights: the demo shows the workflow, its accuracy says nothing about real use.
+Nothing here needs a camera, a GPU or the internet. The built-in model is small
+and was never taught on photos: the demo shows the workflow, its accuracy says
+little about real use.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import cv2
 
 from vpt_engine.synthetic import DEFECTS, generate_parts, write_task_folders
 
+from .model_catalogue import default_backbone
 from .project import PROJECT_FILE, Project, ProjectError
 
 DEMO_TASK = "surface"
@@ -26,8 +28,6 @@ def default_demo_folder() -> Path:
 def prepare_demo(folder: str | os.PathLike, per_class: int = 10, camera_frames: int = 24,
                  seed: int = 0) -> tuple[Project, Path]:
     """Open the demo project in ``folder``, making it first if needed; returns it and the camera folder."""
-    from vpt_engine.demo_backbone import ensure_demo_backbone
-
     folder = Path(folder)
     camera = folder / CAMERA_FOLDER
     if (folder / PROJECT_FILE).is_file():
@@ -35,10 +35,9 @@ def prepare_demo(folder: str | os.PathLike, per_class: int = 10, camera_frames: 
     else:
         if folder.exists() and any(folder.iterdir()):
             raise ProjectError(f"{folder} is not empty and holds no project; choose another folder for the demo")
-        backbone = ensure_demo_backbone(folder / "backbone")
         samples = generate_parts(per_class * len(DEFECTS), seed=seed)
         write_task_folders(samples, folder / "images", DEMO_TASK, prefix="part")
-        project = Project.create(folder, "Demo: machined parts", backbone.to_dict(), classes=DEFECTS)
+        project = Project.create(folder, "Demo: machined parts", default_backbone(), classes=DEFECTS)
     if not camera.is_dir() or not any(camera.iterdir()):
         write_camera_frames(camera, camera_frames, seed + 1)
     return project, camera

@@ -32,6 +32,23 @@ def catalogue_path(language: str) -> Path:
     return TRANSLATIONS_DIR / f"vpt_{language}.qm"
 
 
+class QtGapsTranslator(QTranslator):
+    """Qt's own dialog texts that its shipped catalogue lacks (Qt 6 added mnemonics to these two labels)."""
+
+    TEXTS = {"ja": {("QFileDialog", "&Look in:"): "場所(&L):",
+                    ("QFileDialog", "Files of &type:"): "ファイルの種類(&T):"}}
+
+    def __init__(self, language: str, parent=None):
+        super().__init__(parent)
+        self.table = self.TEXTS.get(language, {})
+
+    def translate(self, context, source, disambiguation=None, n=-1):  # noqa: ARG002 - Qt's signature
+        return self.table.get((context, source))   # None: not ours, ask the next catalogue
+
+    def isEmpty(self) -> bool:  # noqa: N802
+        return not self.table
+
+
 class LanguageSwitcher:
     """Holds the installed translators so a switch can replace them."""
 
@@ -62,6 +79,9 @@ class LanguageSwitcher:
         if qt_translator.load(QLocale(language), "qtbase", "_", qt_folder):
             app.installTranslator(qt_translator)
             self._installed.append(qt_translator)
+        gaps = QtGapsTranslator(language, app)
+        app.installTranslator(gaps)
+        self._installed.append(gaps)
         self.language = language
         return True
 

@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -17,11 +18,11 @@ from typing import Any, Callable
 from vpt_engine import events as ev
 from vpt_engine.prompts import PromptConfig
 from vpt_engine.train_config import TrainConfig
-from vpt_core.errors import TrainingCancelled
+from vpt_core.errors import TrainingCancelled, VptError
 
 from .project_files import ImportResult, import_images
+from .run_progress import LOADING_BACKBONE   # a phase of our own, before the engine's
 
-LOADING_BACKBONE = "backbone"   # a phase of our own, before the engine's
 _backbone_lock = threading.Lock()
 _backbone_cache: dict[str, Any] = {}
 
@@ -82,7 +83,7 @@ class TrainRequest:
     num_prompts: int = PromptConfig().num_prompts
     depth: str = PromptConfig().depth.value
     init: str = PromptConfig().init.value
-    epochs: int = TrainConfig().epochs
+    steps: int | None = TrainConfig().steps    # None: the engine's budget
     learning_rate: float = TrainConfig().learning_rate
     batch_size: int = TrainConfig().batch_size
     auto: bool = False                    # let the engine choose prompt count and initialisation
@@ -97,8 +98,8 @@ class TrainedRun:
     auto_report: dict[str, Any] | None
 
 
-def validation_fraction(counts: dict[str, int]) -> float:
-    """Hold out a fifth for checking only when every class can spare images for it."""
+def check_fraction(counts: dict[str, int]) -> float:
+    """Set a fifth aside for the honest check only when every class can spare pictures for it."""
     return 0.2 if counts and min(counts.values()) >= 5 else 0.0
 
 
@@ -110,11 +111,12 @@ def training_job(request: TrainRequest):
 
 
 def _train(request: TrainRequest, emit, cancel: threading.Event) -> TrainedRun | None:
+    from vpt_engine.autoselect import train_task
     from vpt_engine.dataset import load_images
     from vpt_engine.prompts import PromptConfig
     from vpt_engine.taskpack import save_task
-    from vpt_engine.training import train
 
+    started = time.perf_counter()
     emit(ev.PhaseStarted(LOADING_BACKBONE, 0))
     backbone = cached_backbone(request.backbone)
     index = project_index(request.images_dir, request.classes)
@@ -124,19 +126,22 @@ def _train(request: TrainRequest, emit, cancel: threading.Event) -> TrainedRun |
     except TrainingCancelled:
         return None
     prompt_config = PromptConfig(num_prompts=request.num_prompts, depth=request.depth, init=request.init)
-    train_config = TrainConfig(epochs=request.epochs, learning_rate=request.learning_rate,
-                               batch_size=request.batch_size, val_fraction=validation_fraction(data.counts()))
+    train_config = TrainConfig(steps=request.steps, learning_rate=request.learning_rate,
+                               batch_size=request.batch_size, check_fraction=check_fraction(data.counts()))
     auto = None
     if request.auto:
         from vpt_engine.autoselect import AutoSelectConfig
 
         auto = AutoSelectConfig(choose_init=True, choose_prompts=True, time_budget_s=None)
-    for event in train(backbone, data, prompt_config, train_config, cancel=cancel, auto=auto):
+    for event in train_task(backbone, data, prompt_config, train_config, auto, cancel):
         if isinstance(event, ev.Cancelled):
             return None
         if isinstance(event, ev.Finished):
             result = event.result
-            extra = {"app": {"settings": request.settings}}
+            # The pictures it was given (so Evaluate can tell new ones apart) and the whole run's time.
+            extra = {"app": {"settings": request.settings,
+                             "training_files": [f"{p.parent.name}/{p.name}" for p in data.paths],
+                             "run_seconds": round(time.perf_counter() - started, 1)}}
             if result.auto_report:
                 extra["auto_selection"] = result.auto_report
             path = save_task(result, backbone, request.task_path, name=request.task_path.stem, extra=extra)
@@ -194,22 +199,42 @@ class ExportProgress:
     total: int = 0
 
 
+class ExportCancelled(VptError):
+    """Raised from the exporter's progress callback to stop it; it then removes its staging folder."""
+
+
 def export_job(task_paths: list[Path], bundle_dir: Path, parity_images: list[Path]):
-    def job(emit, cancel: threading.Event) -> ExportOutcome:
+    """The bundle, or None when cancelled (the exporter writes into a staging folder: nothing is left behind)."""
+    def job(emit, cancel: threading.Event) -> ExportOutcome | None:
         from export.bundle_builder import export_bundle
 
         def on_progress(stage: str, fraction: float) -> None:
+            if cancel.is_set() and fraction < 1.0:   # at 1.0 the bundle is already in place: keep it
+                raise ExportCancelled("export cancelled")
             emit(ExportProgress(str(stage), int(round(100 * float(fraction))), 100))
 
-        report = export_bundle([str(p) for p in task_paths], str(bundle_dir), parity=True,
-                               parity_images=[str(p) for p in parity_images] or None, on_progress=on_progress)
-        return ExportOutcome(Path(bundle_dir), report)
+        try:
+            report = export_bundle([str(p) for p in task_paths], str(bundle_dir), parity=True,
+                                   parity_images=[str(p) for p in parity_images] or None, on_progress=on_progress)
+        except ExportCancelled:
+            return None
+        return ExportOutcome(Path(bundle_dir), report)   # complete, even if Cancel came after the last step
     return job
 
 
 # -- import ----------------------------------------------------------------
-def import_job(paths: list[Path], folder: Path):
+def import_job(groups: list[tuple[list[Path], Path]]):
+    """Copy each group of pictures into its class folder; one result for all (progress over all of them)."""
     def job(emit, cancel: threading.Event) -> ImportResult:
-        return import_images(paths, folder, on_progress=lambda d, t: emit(ev.Progress("import", d, t)),
-                             should_stop=cancel.is_set)
+        total, done_before, merged = sum(len(paths) for paths, _ in groups), 0, ImportResult()
+        for paths, folder in groups:
+            result = import_images(paths, folder, should_stop=cancel.is_set,
+                                   on_progress=lambda d, t, base=done_before: emit(ev.Progress("import", base + d,
+                                                                                                total)))
+            merged.added += result.added
+            merged.skipped += result.skipped
+            done_before += len(paths)
+            if cancel.is_set():
+                break
+        return merged
     return job

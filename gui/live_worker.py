@@ -1,9 +1,10 @@
 """Runs a deploy bundle (export.runtime.Station, ONNX Runtime) on the newest frame, off the window's thread.
 
 Only the newest frame is classified: when the model is slower than the camera,
-frames are skipped rather than queued, so the shown result is never stale. A
-task switch is applied before the next frame; the backbone stays loaded, so
-switching is instant.
+frames are skipped rather than queued. Each result carries the frame it was
+computed on, so the window shows a verdict only over its own picture. A task
+switch is applied before the next frame; the backbone stays loaded, so switching
+is instant.
 """
 
 from __future__ import annotations
@@ -28,16 +29,20 @@ class LiveResult:
     inference_ms: float
     frame_number: int
     total_ms: float            # frame arrival to result, what the operator experiences
+    uncertain: bool = False    # below the task's confidence threshold: a person should look
+    frame: Any = None          # the camera frame it was computed on (gui.camera.Frame)
+    run: int = 0               # which inspection run produced it (results of a stopped run are dropped)
 
 
 class LiveWorker(QThread):
-    ready = Signal(list, str)      # task names, current task
-    result = Signal(object)        # LiveResult
+    ready = Signal(list, str, list)    # task names, current task, its classes
+    result = Signal(object)            # LiveResult
     failed = Signal(str)
-    taskChanged = Signal(str)
+    taskChanged = Signal(str, list)    # task, its classes
 
-    def __init__(self, bundle_dir: Path, backend: str = "auto"):
+    def __init__(self, bundle_dir: Path, backend: str = "auto", run: int = 0):
         super().__init__()
+        self.run_number = run
         self.bundle_dir = Path(bundle_dir)
         self.backend = backend
         self._condition = threading.Condition()
@@ -73,7 +78,7 @@ class LiveWorker(QThread):
         except Exception as error:  # noqa: BLE001 - e.g. ONNX Runtime refusing the file; shown, not raised
             self.failed.emit(f"{type(error).__name__}: {error}")
             return
-        self.ready.emit(list(self.station.task_names), self.station.current_task)
+        self.ready.emit(list(self.station.task_names), self.station.current_task, list(self.station.classes))
         while True:
             with self._condition:
                 while not self._stopping and self._frame is None and self._pending_task is None:
@@ -93,7 +98,7 @@ class LiveWorker(QThread):
         except VptError as error:
             self.failed.emit(str(error))
             return False
-        self.taskChanged.emit(self.station.current_task)
+        self.taskChanged.emit(self.station.current_task, list(self.station.classes))
         return True
 
     def _classify(self, frame) -> None:
@@ -104,4 +109,5 @@ class LiveWorker(QThread):
             return
         self.result.emit(LiveResult(self.station.current_task, str(outcome.label), float(outcome.confidence),
                                     float(outcome.preprocess_ms), float(outcome.inference_ms), frame.number,
-                                    (time.perf_counter() - frame.timestamp) * 1000.0))
+                                    (time.perf_counter() - frame.timestamp) * 1000.0,
+                                    bool(getattr(outcome, "uncertain", False)), frame, self.run_number))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, QStandardPaths, Qt, QUrl
-from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence
+from PySide6.QtCore import QCoreApplication, QEvent, QStandardPaths, Qt
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QButtonGroup, QFileDialog, QHBoxLayout, QMainWindow, QMessageBox, QStackedWidget,
                                QToolButton, QVBoxLayout, QWidget)
 
@@ -14,8 +14,11 @@ from vpt_core.errors import VptError
 
 from . import crash
 from .camera import CameraController
+from .dialogs.about_dialog import AboutDialog
+from .dialogs.guide_dialog import GuideDialog
 from .dialogs.new_project_dialog import NewProjectDialog
 from .i18n import LANGUAGES, LanguageSwitcher, Retranslating
+from .open_folder import open_folder
 from .pages.capture_page import CapturePage
 from .pages.evaluate_page import EvaluatePage
 from .pages.export_page import ExportPage
@@ -23,8 +26,9 @@ from .pages.live_page import LivePage
 from .pages.train_page import TrainPage
 from .pages.welcome_page import WelcomePage
 from .project import DamagedProjectError, Project
-from .session import FAILED, ProjectSession
+from .session import FAILED, SAVED, ProjectSession
 from .settings import AppSettings
+from .undo_commands import retranslate_stack
 from .widgets.save_banner import SaveBanner
 
 PAGE_KEYS = ("capture", "train", "evaluate", "export", "live")
@@ -52,7 +56,7 @@ class MainWindow(Retranslating, QMainWindow):
         self.welcome.demoRequested.connect(self.open_demo)
         self.save_banner.retryRequested.connect(lambda: self.session and self.session.save_now())
         self.statusBar().addPermanentWidget(self.save_banner, 1)
-        self.resize(1280, 860)
+        self.fit_on_screen((1280, 860))
         self.retranslate()
         self._show_welcome()
 
@@ -83,8 +87,10 @@ class MainWindow(Retranslating, QMainWindow):
         self.close_action = QAction(self, triggered=self.close_project)
         self.trash_action = QAction(self, triggered=self.ask_empty_trash)
         self.quit_action = QAction(self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
-        self.logs_action = QAction(self, triggered=lambda: QDesktopServices.openUrl(
-            QUrl.fromLocalFile(str(crash.log_folder()))))
+        self.logs_action = QAction(self, triggered=lambda: open_folder(crash.log_folder(), self))
+        self.guide_action = QAction(self, shortcut=QKeySequence.StandardKey.HelpContents,
+                                    triggered=lambda: GuideDialog(self).exec())
+        self.about_action = QAction(self, triggered=lambda: AboutDialog(self).exec())
         self.language_group = QActionGroup(self)
         self.language_actions = {}
         for code, name in LANGUAGES.items():
@@ -110,13 +116,16 @@ class MainWindow(Retranslating, QMainWindow):
         self.language_menu = bar.addMenu("")
         self.language_menu.addActions(list(self.language_actions.values()))
         self.help_menu = bar.addMenu("")
+        self.help_menu.addActions([self.guide_action, self.about_action])
+        self.help_menu.addSeparator()
         self.help_menu.addAction(self.logs_action)
         self.undo_action = self.redo_action = None
 
     def retranslate(self) -> None:
         project = self.session.project.name if self.session else None
-        self.setWindowTitle(self.tr("VPT Inspection – {project}").format(project=project) if project
-                            else self.tr("VPT Inspection"))
+        # The window system adds the application's name ("project — VPT Inspection"): name it in this language.
+        QGuiApplication.setApplicationDisplayName(self.tr("VPT Inspection"))
+        self.setWindowTitle(project or "")
         names = {"capture": self.tr("1  Capture"), "train": self.tr("2  Train"), "evaluate": self.tr("3  Evaluate"),
                  "export": self.tr("4  Export"), "live": self.tr("5  Live")}
         tips = {"capture": self.tr("Take and sort pictures (Alt+1)"), "train": self.tr("Teach a task (Alt+2)"),
@@ -136,7 +145,26 @@ class MainWindow(Retranslating, QMainWindow):
         self.language_menu.setTitle(self.tr("&Language"))
         self.help_menu.setTitle(self.tr("&Help"))
         self.logs_action.setText(self.tr("Open the log folder"))
+        self.guide_action.setText(self.tr("Operator guide"))
+        self.about_action.setText(self.tr("About"))
         self._install_undo_actions()
+
+    def fit_on_screen(self, wanted: tuple[int, int] | None = None) -> None:
+        """Keep the whole window on its screen (a 1280 x 720 panel PC), at ``wanted`` size where it fits."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        available = screen.availableGeometry()
+        width, height = wanted or (self.width(), self.height())
+        # The frame (title bar, borders) is not part of the size: leave room for it.
+        frame_w = max(0, self.frameGeometry().width() - self.width())
+        frame_h = max(0, self.frameGeometry().height() - self.height())
+        self.resize(min(width, available.width() - frame_w), min(height, available.height() - frame_h))
+        frame = self.frameGeometry()
+        x = min(max(frame.x(), available.left()), available.right() + 1 - frame.width())
+        y = min(max(frame.y(), available.top()), available.bottom() + 1 - frame.height())
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(max(x, available.left()), max(y, available.top()))
 
     # -- pages ---------------------------------------------------------------------
     def show_page(self, key: str) -> None:
@@ -201,16 +229,23 @@ class MainWindow(Retranslating, QMainWindow):
         self.save_banner.set_state("saved", "")
         self.show_page("capture")
         self.retranslate()
+        self.fit_on_screen()   # new pages must not push the window past the screen edge
 
     def close_project(self) -> bool:
+        """Close the open project; False (and nothing changed) when the user keeps it open."""
         if self.session is None:
             return True
+        if not self.stop_running_work():
+            return False
+        self.session.writer.wait_idle()
+        if self.session.save_state != SAVED and not self.session.save_now() and \
+                not self.confirm_discard(self.session.save_error):
+            return False
         self.camera.stop()
         for page in self.pages.values():
             if hasattr(page, "shutdown"):
                 page.shutdown()
-        if not self.session.close() and not self.confirm_discard(self.session.save_error):
-            return False
+        self.session.close()
         for page in self.pages.values():
             self.stack.removeWidget(page)
             page.deleteLater()
@@ -220,6 +255,44 @@ class MainWindow(Retranslating, QMainWindow):
         self._show_welcome()
         self.retranslate()
         return True
+
+    def running_work(self) -> list[str]:
+        """Long jobs that closing would cut short: "training", "export"."""
+        work = []
+        if self.pages and self.pages["train"].state != "idle":
+            work.append("training")
+        if self.pages and self.pages["export"].thread is not None:
+            work.append("export")
+        return work
+
+    def stop_running_work(self) -> bool:
+        """Ask before cutting a training run or an export short; cancel them cleanly if confirmed."""
+        work = self.running_work()
+        if not work:
+            return True
+        if not self.confirm_stop_work(work):
+            return False
+        self.pages["train"].shutdown()      # cancels and waits: nothing half-written is left
+        self.pages["export"].shutdown()
+        return True
+
+    def confirm_stop_work(self, work: list[str]) -> bool:
+        if os.environ.get("VPT_GUI_NO_DIALOGS"):   # nobody to ask (tests, screenshots): stop cleanly
+            return True
+        lines = []
+        if "training" in work:
+            lines.append(self.tr("A task is still being trained. Stopping now loses this run; tasks trained "
+                                 "earlier are kept."))
+        if "export" in work:
+            lines.append(self.tr("A bundle is still being built. Stopping now leaves no bundle; nothing else "
+                                 "changes."))
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Stop and close?"), "\n\n".join(lines),
+                          QMessageBox.StandardButton.NoButton, self)
+        stop = box.addButton(self.tr("Stop and close"), QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton(self.tr("Keep working"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.exec()
+        return box.clickedButton() is stop
 
     def ask_new_project(self) -> None:
         documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
@@ -283,6 +356,7 @@ class MainWindow(Retranslating, QMainWindow):
             self.undo_action = self.redo_action = None
             return
         stack = self.session.undo_stack
+        retranslate_stack(stack)
         self.undo_action = stack.createUndoAction(self.edit_menu, self.tr("Undo"))
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.redo_action = stack.createRedoAction(self.edit_menu, self.tr("Redo"))

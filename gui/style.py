@@ -15,6 +15,9 @@ QToolButton#nav { min-width: 120px; min-height: 64px; font-size: 14pt; border: n
                   text-align: left; padding: 6px 12px; }
 QToolButton#nav:checked { background: #0a6ebd; color: white; }
 QToolButton#nav:hover:!checked { background: #dbe8f4; }
+QPushButton#taskButton { min-width: 90px; font-weight: bold; }
+QPushButton#taskButton:checked { background: #0a6ebd; color: white; font-weight: bold; border: 3px solid #063e6b;
+                                 border-radius: 4px; }
 QLabel#pageTitle { font-size: 18pt; font-weight: bold; }
 QLabel#bigResult { font-size: 20pt; font-weight: bold; }
 QLabel#hint { color: #555; }

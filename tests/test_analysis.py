@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from vpt_engine.analysis import (binned_mutual_information, block_inputs, epoch_diagnostics, layer_statistics,
+from vpt_engine.analysis import (binned_mutual_information, block_inputs, layer_statistics,
                                  normalized_mutual_information, prompt_patch_statistics, quantile_bins)
 from vpt_engine.prompted_vit import PromptedViT
 from vpt_engine.prompts import PromptConfig
@@ -109,9 +109,11 @@ def test_a_prompt_that_copies_a_patch_token_is_recognised():
     assert stats["nmi_per_prompt"][0] > stats["nmi_per_prompt"][1]
 
 
-def test_epoch_diagnostics_are_small_json_and_leave_the_training_mode(tiny_backbone):
+def test_observations_are_small_json_and_leave_the_training_mode(tiny_backbone):
+    from vpt_engine.analysis import PromptInformationObserver
+
     model = PromptedViT(tiny_backbone, PromptConfig(num_prompts=2), 2).train()
-    record = epoch_diagnostics(model, torch.randn(3, 3, 32, 32))
+    record = PromptInformationObserver(torch.randn(3, 3, 32, 32)).observe(model, step=5)
     assert model.training
     assert {len(v) for v in record.values()} == {tiny_backbone.depth}
     json.dumps(record)
@@ -124,16 +126,19 @@ def test_statistics_are_reproducible_under_a_seed(tiny_backbone):
     assert first == prompt_patch_statistics(tiny_backbone.model, prompts, images, seed=3)
 
 
-def test_training_records_prompt_information_per_epoch(tiny_backbone, make_image_folder):
+def test_the_prompt_information_observer_records_every_layer_while_training(tiny_backbone, make_image_folder):
+    from vpt_engine.analysis import PromptInformationObserver
     from vpt_engine.dataset import load_images, scan_image_folder
     from vpt_engine.events import Finished
     from vpt_engine.training import TrainConfig, train
 
     data = load_images(scan_image_folder(make_image_folder({"a": 3, "b": 3})), tiny_backbone.preprocess)
-    config = TrainConfig(epochs=2, batch_size=4, device="cpu", record_prompt_information=True)
-    result = next(e for e in train(tiny_backbone, data, PromptConfig(num_prompts=2), config)
+    config = TrainConfig(steps=2, batch_size=4, device="cpu")
+    observer = PromptInformationObserver(torch.randn(4, 3, 32, 32))
+    result = next(e for e in train(tiny_backbone, data, PromptConfig(num_prompts=2), config, observers=[observer])
                   if isinstance(e, Finished)).result
-    assert [len(h["prompt_information"]["nmi"]) for h in result.history] == [tiny_backbone.depth] * 2
+    assert [o["step"] for o in result.observations] == [0, 1, 2]   # before the fit, then at each history point
+    assert all(len(o["nmi"]) == tiny_backbone.depth for o in result.observations)
 
 
 # -- vpt analyze ---------------------------------------------------------------------------
@@ -147,7 +152,7 @@ def tiny_pack(tiny_backbone, make_image_folder, tmp_path):
     def make(init: str):
         root = make_image_folder({"a": 3, "b": 3})
         data = load_images(scan_image_folder(root), tiny_backbone.preprocess)
-        config = TrainConfig(epochs=2, batch_size=4, device="cpu", seed=4)
+        config = TrainConfig(steps=2, batch_size=4, device="cpu", seed=4)
         result = next(e for e in train(tiny_backbone, data, PromptConfig(num_prompts=2, init=init), config)
                       if isinstance(e, Finished)).result
         return save_task(result, tiny_backbone, tmp_path / f"{init}.vptask"), root, result

@@ -8,18 +8,19 @@ import threading
 import numpy as np
 import pytest
 
-import vpt_engine.training as training
-from vpt_engine.autoselect import (SELECT_PHASE, AutoSelectConfig, Candidate, _Search, rank_candidates,
-                                   select_prompt_config, stratified_fold_ids)
-from vpt_engine.dataset import load_images, scan_image_folder
+import vpt_engine.autoselect as autoselect
 from vpt_core.errors import ConfigError
-from vpt_engine.events import Cancelled, Finished, PhaseStarted, Progress
+from vpt_core.splits import stratified_folds
+from vpt_engine.autoselect import (SELECT_PHASE, AutoSelectConfig, Candidate, _Search, rank_candidates,
+                                   select_prompt_config, train_auto)
+from vpt_engine.dataset import load_images, scan_image_folder
+from vpt_engine.events import Cancelled, Finished, PhaseStarted, Progress, RunProgress
 from vpt_engine.prompts import PromptConfig, PromptInit
-from vpt_engine.training import TrainConfig, train
+from vpt_engine.train_config import TrainConfig
 
-QUICK = TrainConfig(epochs=3, batch_size=4, device="cpu", seed=0)
+QUICK = TrainConfig(steps=3, batch_size=4, device="cpu", seed=0)
 SMALL = dict(candidate_inits=("random", "sample", "mean_pool"), candidate_prompts=(2, 4), folds=2,
-             min_epochs=1, time_budget_s=600.0)
+             min_steps=1, time_budget_s=600.0)
 
 
 @pytest.fixture
@@ -42,8 +43,8 @@ def run_selection(backbone, data, auto, cancel=None, prompt_config=PromptConfig(
 @pytest.mark.parametrize("kwargs, message", [
     ({"choose_init": False, "choose_prompts": False}, "choose_init or choose_prompts"),
     ({"folds": 1}, "folds"), ({"keep_fraction": 1.0}, "keep_fraction"), ({"time_budget_s": 0}, "budget"),
-    ({"candidate_prompts": (5, 5)}, "prompt counts"), ({"candidate_prompts": (0,)}, "prompt counts"),
-    ({"candidate_inits": ("warm",)}, "warm"), ({"epochs_fraction": 0}, "epochs_fraction"),
+    ({"candidate_prompts": (5, 5)}, "prompt counts"), ({"candidate_prompts": (-1,)}, "prompt counts"),
+    ({"candidate_inits": ("warm",)}, "warm"), ({"steps_fraction": 0}, "steps_fraction"),
     ({"tie_margin": -0.1}, "tie_margin"), ({"budget_factor": 0}, "budget_factor"),
     ({"evidence_z": -1}, "evidence_z"),
 ])
@@ -58,15 +59,15 @@ def test_config_round_trips_through_json():
     assert config.candidate_inits == (PromptInit.KMEANS, PromptInit.RANDOM)
 
 
-def test_candidate_epochs_are_a_fraction_of_training_but_at_least_the_minimum():
-    config = AutoSelectConfig(epochs_fraction=0.25, min_epochs=3)
-    assert config.candidate_epochs(40) == 10 and config.candidate_epochs(4) == 3 and config.candidate_epochs(2) == 2
+def test_candidate_steps_are_a_fraction_of_training_but_at_least_the_minimum():
+    config = AutoSelectConfig(steps_fraction=0.25, min_steps=3)
+    assert config.candidate_steps(40) == 10 and config.candidate_steps(4) == 3 and config.candidate_steps(2) == 2
 
 
 # -- pure parts ------------------------------------------------------------------------
 def test_folds_are_stratified_and_balanced():
     labels = np.repeat([0, 1, 2], [5, 7, 3])
-    folds = stratified_fold_ids(labels, 3, seed=1)
+    folds = stratified_folds(labels, 3, seed=1)
     for label in range(3):
         sizes = np.bincount(folds[labels == label], minlength=3)
         assert sizes.max() - sizes.min() <= 1
@@ -84,13 +85,13 @@ def test_ranking_prefers_lower_loss_among_tied_accuracies_and_accuracy_otherwise
 # -- the search -------------------------------------------------------------------------
 def test_selection_uses_only_training_images_and_reports_its_reasons(tiny_backbone, train_set, monkeypatch):
     seen = []
-    real_train = training.train
+    real_train = autoselect.train
 
     def recording_train(backbone, data, *args, **kwargs):
         seen.append(set(map(str, data.paths)))
         return real_train(backbone, data, *args, **kwargs)
 
-    monkeypatch.setattr(training, "train", recording_train)
+    monkeypatch.setattr(autoselect, "train", recording_train)
     (config, report), events = run_selection(tiny_backbone, train_set, AutoSelectConfig(**SMALL))
     allowed = set(map(str, train_set.paths))
     assert seen and all(paths < allowed for paths in seen)      # strict subsets: a fold is always held out
@@ -141,12 +142,28 @@ def test_cancelling_returns_none(tiny_backbone, train_set):
 
 def test_training_with_auto_trains_the_chosen_configuration(tiny_backbone, train_set):
     auto = AutoSelectConfig(**{**SMALL, "choose_init": False})
-    events = list(train(tiny_backbone, train_set, PromptConfig(num_prompts=4, init="sample"), QUICK, auto=auto))
+    events = list(train_auto(tiny_backbone, train_set, PromptConfig(num_prompts=4, init="sample"), QUICK, auto))
     result = next(e for e in events if isinstance(e, Finished)).result
     chosen = result.auto_report["chosen"]
     assert result.prompt_config.num_prompts == chosen["num_prompts"] and result.prompt_config.init.value == "sample"
     assert result.model.prompts.shape[1] == chosen["num_prompts"]
     assert not any(isinstance(e, Cancelled) for e in events)
+    # One bar for search and training together, and the cross-validated score is the check accuracy.
+    progress = [e.fraction for e in events if isinstance(e, RunProgress)]
+    assert progress[-1] == pytest.approx(1.0) and all(a <= b + 1e-9 for a, b in zip(progress, progress[1:]))
+    assert any(e.stage == "choose" for e in events if isinstance(e, RunProgress))
+    assert result.metrics["check_method"] == "cross-validation"
+    assert result.metrics["check_images"] == result.auto_report["chosen_score"]["images"]
+
+
+def test_no_prompts_is_a_candidate_and_costs_almost_nothing(tiny_backbone, train_set):
+    auto = AutoSelectConfig(**{**SMALL, "choose_init": False, "candidate_prompts": (0, 4)})
+    (config, report), _ = run_selection(tiny_backbone, train_set, auto)
+    scores = report["stages"][0]["scores"]
+    assert set(scores) == {"no prompts", "mean_pool/P=4"}
+    per_fold = scores["no prompts"]["per_fold"]
+    assert all(fold["seconds"] < 5 for fold in per_fold.values())
+    assert config.num_prompts in (0, 4)
 
 
 def test_vpt_train_auto_records_the_choice_in_the_task_pack(make_image_folder, tmp_path):
@@ -158,7 +175,7 @@ def test_vpt_train_auto_records_the_choice_in_the_task_pack(make_image_folder, t
     pack = tmp_path / "auto.vptask"
     model_args = [f"--model-arg={k}={v}" for k, v in TINY_MODEL_KWARGS.items()]
     assert main(["train", str(data), "--backbone", "vit_tiny_patch16_224", "--random-init", *model_args,
-                 "--init", "auto", "--prompts", "auto", "--epochs", "3", "--batch-size", "4", "--device", "cpu",
+                 "--init", "auto", "--prompts", "auto", "--steps", "3", "--batch-size", "4", "--device", "cpu",
                  "--auto-budget", "600", "--out", str(pack)]) == 0
     stored = read_task_pack(pack)
     selection = stored.extra["auto_selection"]
@@ -168,9 +185,10 @@ def test_vpt_train_auto_records_the_choice_in_the_task_pack(make_image_folder, t
 
 
 def test_default_budget_follows_the_measured_training_speed(tiny_backbone, train_set):
-    auto = AutoSelectConfig(**{**SMALL, "time_budget_s": None, "choose_prompts": False})
+    # Three-step trainings are mostly fixed costs (probe, checks), so the factor here is larger than the default.
+    auto = AutoSelectConfig(**{**SMALL, "time_budget_s": None, "choose_prompts": False, "budget_factor": 20})
     (_, report), _ = run_selection(tiny_backbone, train_set, auto)
-    assert report["budget_source"].startswith("default: 6 x")
+    assert report["budget_source"].startswith("default: 20 x")
     assert report["budget_s"] > 0 and report["budget_exhausted"] is False
     assert report["trainings"] >= len(SMALL["candidate_inits"])
 

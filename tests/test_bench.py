@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from vpt_engine.bench import BenchConfig, BenchInterrupted, VptMethod, few_shot_split, run_benchmark, split_images
-from vpt_engine.bench.baselines import fit_linear_probe, frozen_features, nearest_class_mean_logits
+from vpt_engine.bench.baselines import frozen_features, nearest_class_mean_logits
+from vpt_engine.linear_probe import fit_linear_probe
 from vpt_engine.bench.config import parse_list
 from vpt_engine.bench.report import auto_comparison, format_tables, summarise, write_report
 from vpt_engine.bench.store import CellStore
@@ -20,7 +21,7 @@ from vpt_core.errors import ConfigError
 from vpt_core.metrics import balanced_accuracy
 from vpt_engine.training import TrainConfig
 
-QUICK = TrainConfig(epochs=2, batch_size=4, device="cpu")
+QUICK = TrainConfig(steps=2, batch_size=4, device="cpu")
 
 
 @pytest.fixture
@@ -177,7 +178,7 @@ def test_cells_measured_with_other_settings_are_refused(tiny_backbone, tiny_data
     config = BenchConfig(shots=(1,), seeds=(0,), inits=("random",), baselines=(), train=QUICK)
     run_benchmark(tiny_backbone, data, config, tmp_path, log=lambda m: None)
     changed = BenchConfig(shots=(1,), seeds=(0,), inits=("random",), baselines=(),
-                          train=TrainConfig(epochs=3, batch_size=4, device="cpu"))
+                          train=TrainConfig(steps=3, batch_size=4, device="cpu"))
     with pytest.raises(ConfigError, match="k1-s0-vpt-deep-10-random.json"):
         run_benchmark(tiny_backbone, data, changed, tmp_path, log=lambda m: None)
 
@@ -251,10 +252,39 @@ def test_auto_comparison_is_paired_against_the_best_fixed_strategy():
     assert entry["best_fixed"] == best
     auto = [c["accuracy"] for c in cells if c["method"] == "vpt-deep-auto-auto"]
     best_values = [c["accuracy"] for c in cells if c["method"] == best]
-    assert entry["auto_minus_best_fixed"]["mean"] == pytest.approx(statistics.fmean(auto) - means[best])
-    assert entry["auto_minus_best_fixed"]["max"] == pytest.approx(max(a - b for a, b in zip(auto, best_values)))
-    assert entry["goal_auto_at_least_best_minus_1pt"] == (statistics.fmean(auto) >= means[best] - 0.01)
-    assert entry["chosen"] == ["kmeans/P=10"] * 3
+    verdict = entry["auto_minus_best_fixed"]
+    differences = [a - b for a, b in zip(auto, best_values)]
+    assert verdict["mean"] == pytest.approx(statistics.fmean(auto) - means[best])
+    assert verdict["max"] == pytest.approx(max(differences))
+    bound = statistics.fmean(differences) - 2.920 * statistics.stdev(differences) / 3 ** 0.5   # t(0.95, 2 df)
+    assert verdict["lower_bound_95"] == pytest.approx(bound)
+    assert verdict["verdict"] == ("met" if bound >= -0.01 else "not shown" if verdict["mean"] >= -0.01 else "missed")
+    assert comparison["chosen"] == ["kmeans/P=10"] * 3
+
+
+def test_a_verdict_needs_the_lower_bound_not_just_the_mean():
+    from vpt_engine.bench.report import paired_verdict
+
+    steady = paired_verdict([0.50, 0.52, 0.54], [0.45, 0.47, 0.49], margin=0.03)      # +5 points every seed
+    assert steady["verdict"] == "met" and steady["lower_bound_95"] == pytest.approx(0.05)
+    noisy = paired_verdict([0.60, 0.40, 0.55], [0.45, 0.47, 0.49], margin=0.03)       # +4.7 on average, spread 10
+    assert noisy["verdict"] == "not shown" and noisy["mean"] > 0.03 > noisy["lower_bound_95"]
+    behind = paired_verdict([0.44, 0.46, 0.48], [0.45, 0.47, 0.49], margin=0.0)
+    assert behind["verdict"] == "missed"
+    assert paired_verdict([0.9], [0.1], margin=0.0)["verdict"] == "not shown"       # one seed proves nothing
+
+
+def test_auto_that_kept_the_default_in_every_seed_is_reported_as_no_result():
+    cells = []
+    for seed in range(3):
+        cells.append(_cell(5, seed, "vpt-deep-10-mean_pool", 0.5 + seed / 10, 0.5))
+        cells.append(_cell(5, seed, "vpt-deep-auto-auto", 0.5 + seed / 10, 0.5, init="mean_pool"))
+    (comparison,) = auto_comparison(cells)
+    assert comparison["accuracy"]["same_as_best_fixed"] is True
+    assert "auto_minus_best_fixed" not in comparison["accuracy"]
+    from vpt_engine.bench.report import format_auto_comparison
+
+    assert "compares a method with itself: no result" in format_auto_comparison([comparison])
 
 
 def test_report_writes_markdown_json_and_png(tmp_path):
@@ -279,7 +309,7 @@ def test_vpt_bench_command_writes_results_and_resumes(make_image_folder, tmp_pat
     model_args = [f"--model-arg={k}={v}" for k, v in TINY_MODEL_KWARGS.items()]
     argv = ["bench", str(data), "--backbone", "vit_tiny_patch16_224", "--random-init", *model_args,
             "--shots", "1,2", "--seeds", "1", "--inits", "random", "--depth", "deep,shallow", "--baselines", "class_mean",
-            "--epochs", "1", "--batch-size", "4", "--device", "cpu", "--out", str(tmp_path / "b"), "--json"]
+            "--steps", "1", "--batch-size", "4", "--device", "cpu", "--out", str(tmp_path / "b"), "--json"]
     assert main(argv) == 0
     document = json.loads(capsys.readouterr().out)
     assert {(r["shots"], r["method"]) for r in document["rows"]} == {

@@ -21,7 +21,7 @@ TINY_ARGS = ["--backbone", "vit_tiny_patch16_224", "--random-init"] + [
 def trained_task(make_image_folder, tmp_path, capsys):
     data = make_image_folder({"good": 5, "bad": 5})
     out = tmp_path / "task.vptask"
-    code = main(["train", str(data), *TINY_ARGS, "--prompts", "4", "--epochs", "2", "--out", str(out), "--json"])
+    code = main(["train", str(data), *TINY_ARGS, "--prompts", "4", "--steps", "2", "--out", str(out), "--json"])
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     return out, data, summary
@@ -41,6 +41,23 @@ def test_eval_json_reports_accuracy_per_class_and_confusion(trained_task, capsys
     assert report["images"] == 10 and 0.0 <= report["accuracy"] <= 1.0
     assert set(report["per_class_accuracy"]) == {"bad", "good"}
     assert sum(map(sum, report["confusion_matrix"])) == 10
+    from vpt_core.packformat import read_task_pack
+
+    uncertain = report["uncertain"]
+    assert uncertain["min_confidence"] == read_task_pack(out).min_confidence
+    assert 0 <= uncertain["routed"] <= 10 and 0.0 <= uncertain["routed_fraction"] <= 1.0
+
+
+def test_routing_counts_what_falls_below_the_threshold():
+    import numpy as np
+
+    from vpt_core.metrics import classification_report
+
+    logits = np.log(np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.45, 0.55]]))
+    report = classification_report(["a", "b"], np.array([0, 1, 1, 0]), logits)
+    routing = report.routing(0.65)
+    assert routing["routed"] == 2 and routing["routed_fraction"] == 0.5
+    assert routing["accuracy_of_rest"] == 1.0 and routing["accuracy_of_routed"] == 0.0
 
 
 def test_predict_json_gives_label_and_confidence_and_names_bad_files(trained_task, capsys, tmp_path):
@@ -52,6 +69,30 @@ def test_predict_json_gives_label_and_confidence_and_names_bad_files(trained_tas
     predictions = json.loads(capsys.readouterr().out)["predictions"]
     assert predictions[0]["label"] in ("good", "bad") and 0.5 <= predictions[0]["confidence"] <= 1.0
     assert predictions[1]["label"] is None and "broken.png" in predictions[1]["error"]
+
+
+def test_train_refuses_to_overwrite_a_task_unless_told(trained_task, make_image_folder, capsys):
+    out, data, _ = trained_task
+    before = out.read_bytes()
+    argv = ["train", str(data), *TINY_ARGS, "--prompts", "4", "--steps", "1", "--out", str(out)]
+    assert main(argv) == 2
+    assert "already a file; choose another --out or pass --overwrite" in capsys.readouterr().err
+    assert out.read_bytes() == before
+    assert main(argv + ["--overwrite"]) == 0 and out.read_bytes() != before
+
+
+def test_train_without_a_backbone_uses_the_embedded_model_offline(make_image_folder, tmp_path, capsys, monkeypatch):
+    from vpt_core.packformat import read_task_pack
+    from vpt_engine.embedded import DEFAULT_MODEL
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    data = make_image_folder({"good": 2, "bad": 2})
+    out = tmp_path / "embedded.vptask"
+    assert main(["train", str(data), "--steps", "1", "--out", str(out)]) == 0
+    pack = read_task_pack(out)
+    assert pack.backbone.timm_name == DEFAULT_MODEL.timm_name
+    assert pack.backbone.weights_source.endswith(DEFAULT_MODEL.file_name)
+    assert pack.preprocess_spec.image_fit == "whole"
 
 
 def test_eval_refuses_unknown_class_folders(trained_task, capsys):
@@ -86,7 +127,7 @@ def test_train_with_whole_picture_fit_records_it_and_predict_uses_it(make_image_
 
     data = make_image_folder({"good": 3, "bad": 3})
     out = tmp_path / "whole.vptask"
-    assert main(["train", str(data), *TINY_ARGS, "--image-fit", "whole", "--prompts", "2", "--epochs", "1",
+    assert main(["train", str(data), *TINY_ARGS, "--image-fit", "whole", "--prompts", "2", "--steps", "1",
                  "--out", str(out), "--json"]) == 0
     capsys.readouterr()
     preprocess = read_task_pack(out).preprocess

@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.gpu,
 def test_training_on_gpu_with_mixed_precision(make_image_folder, precision, init):
     backbone = load_backbone(tiny_backbone_config())  # its own copy: training moves it to the GPU
     data = load_images(scan_image_folder(make_image_folder({"a": 6, "b": 6})), backbone.preprocess)
-    config = TrainConfig(epochs=3, batch_size=4, device="cuda", precision=precision)
+    config = TrainConfig(steps=3, batch_size=4, device="cuda", precision=precision)
     events = list(train(backbone, data, PromptConfig(num_prompts=3, init=init), config))
     result = next(e.result for e in events if isinstance(e, ev.Finished))
     assert result.metrics["device"].startswith("cuda")

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.usefixtures("silent_message_boxes")
 from gui.camera import LOST, RUNNING  # noqa: E402
 from gui.project import Project  # noqa: E402
 from vpt_core.frames import FOLDER, SourceSpec  # noqa: E402
+from gui.dialogs.import_dialog import AS_CLASSES  # noqa: E402
 
 
 @pytest.fixture
@@ -179,5 +180,84 @@ def test_a_full_disk_stops_the_burst_and_says_so(window, qtbot, tmp_path, camera
     page.burst_count.setValue(50)
     page.toggle_burst()
     qtbot.waitUntil(lambda: "the disk is full" in page.problem_label.text(), timeout=5000)
-    assert page.burst_left == 0 and not page.burst_timer.isActive()
+    assert page.burst_left == 0
+    written = page.session.project.image_paths("ok")
+    qtbot.wait(500)                                                  # frames keep coming: no more attempts
+    assert page.burst_left == 0 and page.session.project.image_paths("ok") == written
     assert "img.png" in page.problem_label.text()
+
+
+def test_burst_from_a_looping_folder_saves_only_distinct_pictures(window, qtbot, tmp_path, make_image_folder):
+    """Issue 11.11: a 10-picture burst from a folder played as a camera saved repeats."""
+    page = open_new_project(window, tmp_path, ["ok"])
+    start_folder_camera(page, qtbot, make_image_folder({"three": 3}) / "three")
+    page.class_list.select_class("ok")
+    page.burst_count.setValue(10)
+    page.toggle_burst()
+    qtbot.waitUntil(lambda: page.burst_left == 0, timeout=20000)
+    assert page.session.writer.wait_idle()
+    qtbot.waitUntil(lambda: count(page, "ok") == 3, timeout=5000)
+    pixels = {cv2.imread(str(p)).tobytes() for p in page.session.project.image_paths("ok")}
+    assert len(pixels) == 3                                          # three different pictures, no repeats
+    assert "only 3 different pictures" in page.problem_label.text()
+
+
+def test_taking_a_picture_shows_on_screen(window, qtbot, tmp_path, camera_folder):
+    page = open_new_project(window, tmp_path, ["ok"])
+    start_folder_camera(page, qtbot, camera_folder)
+    page.class_list.select_class("ok")
+    assert page.capture_one()
+    assert page.preview.notice == "✔ Picture taken for “ok”" and page.preview.flash
+    qtbot.waitUntil(lambda: not page.preview.notice, timeout=5000)   # and goes away by itself
+
+
+def test_a_folder_of_class_folders_is_offered_as_classes(window, qtbot, tmp_path, make_image_folder):
+    """Issue 11.6: Import folder… on a parent folder put every sub-folder into the selected class unasked."""
+    page = open_new_project(window, tmp_path, ["ok", "Scratch"])
+    parent = make_image_folder({"OK": 3, "scratch": 2, "dent": 2})
+    make_image_folder({"x": 1}, root=parent / "dent")                 # nested deeper: still part of "dent"
+    (parent / "bad:name").mkdir()
+    make_image_folder({"y": 1}, root=parent / "bad:name")
+    page.class_list.select_class("ok")
+    asked = []
+
+    def answer(plan, selected):
+        asked.append(plan)
+        return AS_CLASSES
+    page.importer.ask_how = answer
+    with qtbot.waitSignal(page.importFinished, timeout=20000):
+        assert page.import_paths([parent])
+    plan = asked[0]
+    targets = {g.folder.name: (g.target, g.new_class, bool(g.problem)) for g in plan.groups}
+    assert targets == {"OK": ("ok", False, False), "scratch": ("Scratch", False, False),
+                       "dent": ("dent", True, False), "bad:name": ("", False, True)}
+    project = window.session.project
+    assert project.class_names == ["ok", "Scratch", "dent"]          # matched by name, one new class
+    assert (count(page, "ok"), count(page, "Scratch"), count(page, "dent")) == (3, 2, 3)
+    stack = window.session.undo_stack
+    stack.undo()                                                      # the pictures...
+    stack.undo()                                                      # ...then the new class
+    assert project.class_names == ["ok", "Scratch"] and count(page, "ok") == 0
+
+
+def test_the_import_dialog_says_what_it_will_do_before_doing_it(qtbot, tmp_path, make_image_folder):
+    from gui.dialogs.import_dialog import ImportDialog
+    from gui.import_plan import plan_import
+    from gui.project import Project as P
+
+    project = P.create(tmp_path / "p", classes=["ok"])
+    parent = make_image_folder({"ok": 2, "pit": 1})
+    cv2.imwrite(str(parent / "loose.png"), np.zeros((8, 8, 3), np.uint8))
+    dialog = ImportDialog(plan_import([parent], project.class_names, project.check_class_name), "ok")
+    qtbot.addWidget(dialog)
+    lines = [dialog.listing.item(i).text() for i in range(dialog.listing.count())]
+    assert lines == ["“ok”: 2 pictures → existing class “ok”", "“pit”: 1 pictures → new class “pit”",
+                     "1 files lying directly in the folder → the selected class “ok”"]
+    assert dialog.into_selected_button.text() == "Put all 4 into “ok”"
+
+
+def test_importing_without_a_class_folder_or_class_says_what_to_do(window, qtbot, tmp_path, make_image_folder):
+    page = open_new_project(window, tmp_path)
+    flat = make_image_folder({"flat": 2}) / "flat"
+    assert not page.import_paths([flat])
+    assert "Choose or add a class first" in page.problem_label.text()

@@ -57,7 +57,8 @@ def test_checks_in_plain_words_block_training_until_fixed(window, qtbot):
     assert any("no pictures yet: dent" in line for line in page.checks.lines())
     window.session.undo_stack.undo()
     assert page.start_button.isEnabled()
-    page.form.weights_edit.setText("/nowhere/vit.safetensors")      # a weights file that is not there
+    page.form.set_choice({"model": "file", "name": "vit_tiny_patch16_224",   # a model file that is not there
+                          "weights": "/nowhere/vit.safetensors"})
     assert not page.start_button.isEnabled()
     assert any("Model file not found: /nowhere/vit.safetensors" in line for line in page.checks.lines())
 
@@ -143,11 +144,68 @@ def test_export_then_live_switches_tasks(window, qtbot, make_image_folder):
     assert live.start()
     qtbot.waitUntil(lambda: live.last_result is not None, timeout=30000)
     assert live.last_result.label in ("ok", "bad") and 0 <= live.last_result.confidence <= 1
-    assert live.preview.overlay and live.preview.overlay[0][0] == live.last_result.label
+    assert live.preview.verdict_shown() and live.last_result.label in live.banner.headline.text()
     other = "second" if live.last_result.task == "first" else "first"
     live.switch_task(other)
     qtbot.waitUntil(lambda: live.last_result is not None and live.last_result.task == other, timeout=15000)
-    checked = [b.text() for b in live.task_group.buttons() if b.isChecked()]
+    checked = [b.property("task") for b in live.task_group.buttons() if b.isChecked()]
     assert checked == [other]
     live.stop()
     window.camera.stop()
+
+
+def test_one_progress_bar_for_the_whole_run_that_never_goes_back(window, qtbot):
+    """Issue 11.8: the bar fell from 71 % back to 0 between phases; the time shown was per phase."""
+    page = window.pages["train"]
+    values, times = [], []
+    page.progress.valueChanged.connect(values.append)
+    show = page._show_progress
+
+    def spy():
+        show()
+        times.append(page.eta_label.text())
+    page._show_progress = spy
+    quick_settings(page, epochs=3)
+    with qtbot.waitSignal(page.trainingFinished, timeout=60000):
+        assert page.start()
+    assert values == sorted(values) and values[-1] == 1000           # monotone, and full at the end
+    assert page.progress.maximum() == 1000
+    assert any("so far" in text for text in times)
+    assert page.phase_label.text().startswith("Done in ")
+
+
+def test_run_progress_from_the_engine_is_preferred_and_never_goes_back():
+    from gui.run_progress import LOADING_BACKBONE, RunProgressTracker
+
+    now = [0.0]
+    fallback = RunProgressTracker(automatic_choice=True, clock=lambda: now[0])   # an engine without RunProgress
+    fallback.feed(ev.PhaseStarted("select", 10))
+    fallback.feed(ev.Progress("select", 10, 10))
+    after_choice = fallback.fraction
+    fallback.feed(ev.PhaseStarted(ev.Phase.PROTOTYPES, 4))            # a later phase starts at zero itself...
+    fallback.feed(ev.Progress(ev.Phase.PROTOTYPES, 0, 4))
+    assert fallback.fraction >= after_choice > 0.5                     # ...the whole run does not
+    now[0] = 30.0
+    assert fallback.eta_seconds is not None and fallback.eta_seconds > 0
+
+    tracker = RunProgressTracker(automatic_choice=True, clock=lambda: now[0])
+    tracker.feed(ev.PhaseStarted(LOADING_BACKBONE, 0))                 # the app's own first steps
+    tracker.feed(ev.Progress(ev.Phase.LOADING, 10, 10))
+    base = tracker.fraction
+    tracker.feed(ev.RunProgress(0.5, 30.0, 42.0, "train"))
+    assert tracker.fraction == pytest.approx(base + (1 - base) * 0.5)
+    assert (tracker.eta_seconds, tracker.from_engine) == (42.0, True)
+    reached = tracker.fraction
+    tracker.feed(ev.RunProgress(0.4, 31.0, 40.0, "check"))             # never back, even if told so
+    tracker.feed(ev.TrainStep(1, 1, 1, 1, 0.1, 0.01, None))           # the engine's figure wins over steps
+    assert tracker.fraction == reached
+
+
+def test_notices_are_shown_in_the_operators_words():
+    from gui.training_texts import notice_text
+
+    keyed = ev.Notice("early stopping after epoch 7: ...", "early_stopping", (("epoch", 7),))
+    assert notice_text(keyed) == "Stopped early after round 7: it was no longer getting better."
+    legacy = ev.Notice("no validation split: too few images per class (need at least 2 in a class); ...")
+    assert notice_text(legacy).startswith("Too few pictures to keep some aside")
+    assert notice_text(ev.Notice("something new", "new_key")) == "something new"

@@ -76,7 +76,7 @@ def test_a_task_keeps_its_fit_whatever_backbone_it_is_loaded_on(make_image_folde
                                             image_fit="pad"))
     data = load_images(scan_image_folder(folder), backbone.preprocess)
     result = next(e for e in train(backbone, data, PromptConfig(num_prompts=2),
-                                   TrainConfig(epochs=1, batch_size=4, device="cpu"))
+                                   TrainConfig(steps=1, batch_size=4, device="cpu"))
                   if isinstance(e, Finished)).result
     path = save_task(result, backbone, tmp_path / "padded.vptask")
 

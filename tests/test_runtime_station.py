@@ -171,14 +171,6 @@ def test_predict_rejects_a_non_rgb_array(station):
         station.predict_rgb(np.zeros((20, 20), np.uint8))
 
 
-def test_mixed_images_helper_really_writes_each_kind(tmp_path):
-    from PIL import Image
-
-    paths = write_mixed_images(tmp_path, count_per_kind=1)
-    modes = {(p.suffix, Image.open(p).mode) for p in paths}
-    assert modes == {(".png", "RGB"), (".jpg", "RGB"), (".png", "L"), (".jpg", "L"), (".png", "RGBA")}
-
-
 def test_tensorrt_provider_gets_the_bundle_profile_and_a_cache_in_the_bundle(shared):
     from export.runtime.runners import with_tensorrt_provider_options
 

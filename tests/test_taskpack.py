@@ -24,7 +24,7 @@ from conftest import tiny_backbone_config
 def trained(tiny_backbone, make_image_folder):
     data = load_images(scan_image_folder(make_image_folder({"ok": 4, "scratch": 4, "dent": 4})),
                        tiny_backbone.preprocess)
-    events = list(train(tiny_backbone, data, PromptConfig(num_prompts=3), TrainConfig(epochs=2, batch_size=4)))
+    events = list(train(tiny_backbone, data, PromptConfig(num_prompts=3), TrainConfig(steps=2, batch_size=4)))
     return next(e.result for e in events if isinstance(e, ev.Finished))
 
 
@@ -37,7 +37,7 @@ def test_round_trip_gives_identical_logits(tiny_backbone, trained, tmp_path):
     pack = read_task_pack(path)
     assert pack.classes == ["dent", "ok", "scratch"]
     assert pack.backbone.weights_sha256 == tiny_backbone.fingerprint.weights_sha256
-    assert pack.training["epochs"] == 2 and len(pack.training["history"]) == 2
+    assert pack.training["steps"] == 2 and pack.metrics["steps"] == 2 and len(pack.training["history"]) == 2
     assert pack.prompt_config["num_prompts"] == 3 and pack.preprocess["input_size"] == [3, 32, 32]
     assert pack.library_version and pack.created
 
@@ -125,7 +125,7 @@ def test_failed_save_leaves_the_previous_pack_intact(tiny_backbone, trained, tmp
 
 def test_feature_standardisation_is_folded_into_the_saved_head(tiny_backbone, make_image_folder, tmp_path):
     data = load_images(scan_image_folder(make_image_folder({"ok": 4, "bad": 4})), tiny_backbone.preprocess)
-    config = TrainConfig(epochs=2, batch_size=4, standardize_features=True)
+    config = TrainConfig(steps=2, batch_size=4, standardize_features=True)
     result = next(e.result for e in train(tiny_backbone, data, PromptConfig(num_prompts=3), config)
                   if isinstance(e, ev.Finished))
     assert not torch.all(result.model.feature_scale == 1)  # standardisation was really in use
@@ -134,3 +134,16 @@ def test_feature_standardisation_is_folded_into_the_saved_head(tiny_backbone, ma
     images = torch.randn(4, 3, 32, 32)
     with torch.no_grad():
         assert torch.allclose(task.model(images), result.model(images), atol=1e-5)
+
+
+def test_a_pack_of_the_embedded_model_finds_it_by_key_wherever_the_package_is(tiny_backbone, trained, tmp_path):
+    import dataclasses
+
+    from vpt_engine.embedded import DEFAULT_MODEL
+    from vpt_engine.taskpack import backbone_config_for, pack_from_result
+
+    embedded = dataclasses.replace(tiny_backbone, config=dataclasses.replace(
+        tiny_backbone.config, random_init=False, weights=str(DEFAULT_MODEL.path)))
+    pack = pack_from_result(trained, embedded)
+    assert pack.backbone.weights_source == f"embedded:{DEFAULT_MODEL.key}"   # no machine-specific path
+    assert backbone_config_for(pack).weights == str(DEFAULT_MODEL.path)

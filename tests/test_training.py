@@ -1,21 +1,24 @@
-"""Training: events, determinism, cancellation, awkward datasets."""
+"""Training: the step budget, events, determinism, cancellation, heads, check pictures, awkward datasets."""
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
 import pytest
 import torch
 
+from vpt_core.errors import ConfigError, DatasetError
 from vpt_engine import events as ev
 from vpt_engine.augment import AugmentConfig
 from vpt_engine.dataset import load_images, scan_image_folder
-from vpt_core.errors import ConfigError, DatasetError
+from vpt_engine.fitting import Schedule
 from vpt_engine.prompts import PromptConfig
-from vpt_engine.training import TrainConfig, train
+from vpt_engine.train_config import TrainConfig
+from vpt_engine.training import train
 
-FAST = dict(epochs=3, batch_size=4)
+FAST = dict(steps=6, batch_size=4)
 
 
 def _data(backbone, folder):
@@ -33,27 +36,56 @@ def _finished(events):
     return done[0].result
 
 
-def test_event_stream_reports_phases_steps_and_epochs(tiny_backbone, make_image_folder):
+# -- the budget ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("images, expected", [(20, 60), (60, 60), (300, 235), (10_000, 3000)])
+def test_the_default_budget_has_a_floor_and_a_ceiling_in_steps(images, expected):
+    config = TrainConfig()
+    assert config.batch_for(images) == min(images, 64)
+    assert config.planned_steps(images) == expected
+
+
+def test_steps_override_the_budget_and_epochs_mean_looks_per_picture():
+    assert TrainConfig(steps=7).planned_steps(500) == 7
+    assert TrainConfig(passes_per_image=3, min_steps=1, batch_size=4).planned_steps(10) == math.ceil(3 * 10 / 4)
+
+
+def test_every_step_sees_every_training_picture_up_to_the_cap(tiny_backbone, make_image_folder):
+    data = _data(tiny_backbone, make_image_folder({"a": 5, "b": 5}))
+    events = _run(tiny_backbone, data, batch_size=64, steps=3)
+    result = _finished(events)
+    assert result.metrics["steps"] == 3 and result.metrics["image_passes"] == 3 * 10
+
+
+def test_warmup_then_cosine_schedule_reaches_its_floor():
+    schedule = Schedule(steps=10, kind="cosine", warmup_fraction=0.2, min_ratio=0.1)
+    factors = [schedule.factor(step) for step in range(10)]
+    assert factors[:2] == [0.5, 1.0]                                      # linear warm-up over 2 steps
+    assert all(a >= b for a, b in zip(factors[1:], factors[2:]))          # then never rises
+    assert factors[-1] == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 7 / 8)))
+    assert Schedule(steps=10).factor(9) == 1.0                            # constant
+
+
+# -- events ---------------------------------------------------------------------------------------
+def test_event_stream_reports_phases_steps_and_one_progress_for_the_whole_run(tiny_backbone, make_image_folder):
     data = _data(tiny_backbone, make_image_folder({"a": 6, "b": 6}))
     events = _run(tiny_backbone, data)
     phases = [e.phase for e in events if isinstance(e, ev.PhaseStarted)]
-    assert phases == ["prototypes", "train"]
+    assert phases == ["prototypes", "train", "eval"]
     steps = [e for e in events if isinstance(e, ev.TrainStep)]
-    assert [s.step for s in steps] == list(range(1, 3 * 3 + 1))  # 12 images / batch 4 = 3 steps x 3 epochs
-    assert steps[-1].eta_seconds == pytest.approx(0.0, abs=1e-6)
+    assert [s.step for s in steps] == list(range(1, 7))
     assert all(np.isfinite(s.loss) and s.learning_rate > 0 for s in steps)
-    epochs = [e for e in events if isinstance(e, ev.EpochEnd)]
-    assert [e.epoch for e in epochs] == [1, 2, 3]
+    progress = [e.fraction for e in events if isinstance(e, ev.RunProgress)]
+    assert progress[-1] == pytest.approx(1.0) and all(a <= b for a, b in zip(progress, progress[1:]))
     result = _finished(events)
-    assert result.metrics["epochs_run"] == 3 and result.metrics["prototype_seconds"] >= 0
+    assert result.metrics["start_seconds"] >= 0 and result.metrics["total_seconds"] >= result.metrics["train_seconds"]
 
 
-def test_training_learns_an_easy_task(tiny_backbone, make_image_folder):
+def test_training_fits_its_own_pictures(tiny_backbone, make_image_folder):
     data = _data(tiny_backbone, make_image_folder({"a": 8, "b": 8}))
-    events = _run(tiny_backbone, data, epochs=12, augment=AugmentConfig(enabled=False),
+    events = _run(tiny_backbone, data, steps=40, augment=AugmentConfig(enabled=False),
                   prompt=PromptConfig(num_prompts=3, head_init="normal"))
-    losses = [e.train_loss for e in events if isinstance(e, ev.EpochEnd)]
-    assert losses[-1] < 0.5 * losses[0]
+    losses = [e.loss for e in events if isinstance(e, ev.TrainStep)]
+    assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
     assert _finished(events).metrics["train_accuracy"] == 1.0
 
 
@@ -62,7 +94,7 @@ def test_same_seed_same_result_other_seed_other_result(tiny_backbone, make_image
     first, again, other = (_finished(_run(tiny_backbone, data, seed=s)) for s in (7, 7, 8))
     assert torch.equal(first.model.prompts, again.model.prompts)
     assert torch.equal(first.model.head.weight, again.model.head.weight)
-    assert [h["train_loss"] for h in first.history] == [h["train_loss"] for h in again.history]
+    assert [h["loss"] for h in first.history] == [h["loss"] for h in again.history]
     assert not torch.equal(first.model.prompts, other.model.prompts)
 
 
@@ -75,11 +107,11 @@ def test_backbone_weights_do_not_change(tiny_backbone, make_image_folder):
 
 
 @pytest.mark.parametrize("cancel_after", [ev.PhaseStarted, ev.TrainStep])
-def test_cancel_stops_without_finishing(tiny_backbone, make_image_folder, tmp_path, cancel_after):
+def test_cancel_stops_without_finishing(tiny_backbone, make_image_folder, cancel_after):
     data = _data(tiny_backbone, make_image_folder({"a": 8, "b": 8}))
     cancel = threading.Event()
     seen = []
-    for event in train(tiny_backbone, data, PromptConfig(num_prompts=3), TrainConfig(epochs=50, batch_size=4),
+    for event in train(tiny_backbone, data, PromptConfig(num_prompts=3), TrainConfig(steps=50, batch_size=4),
                        cancel=cancel):
         seen.append(event)
         if isinstance(event, cancel_after):
@@ -89,25 +121,76 @@ def test_cancel_stops_without_finishing(tiny_backbone, make_image_folder, tmp_pa
     assert sum(isinstance(e, ev.TrainStep) for e in seen) <= 1
 
 
-def test_one_image_per_class_trains_and_says_validation_is_impossible(tiny_backbone, make_image_folder):
-    data = _data(tiny_backbone, make_image_folder({"a": 1, "b": 1, "c": 1}))
-    events = _run(tiny_backbone, data, val_fraction=0.3)
-    notices = " ".join(e.message for e in events if isinstance(e, ev.Notice))
-    assert "no validation split" in notices and "only one image" in notices
+# -- heads ------------------------------------------------------------------------------------------
+def test_probe_head_starts_from_a_linear_probe_on_the_starting_features(tiny_backbone, make_image_folder):
+    data = _data(tiny_backbone, make_image_folder({"a": 6, "b": 6}))
+    result = _finished(_run(tiny_backbone, data, steps=1, learning_rate=1e-9,
+                            prompt=PromptConfig(num_prompts=3, head_init="probe", init="random")))
+    # After one step at a negligible learning rate the head is still the probe, which separates these pictures.
+    assert result.metrics["train_accuracy"] == 1.0
+
+
+def test_a_task_without_prompts_is_a_linear_probe_and_runs_no_steps(tiny_backbone, make_image_folder):
+    data = _data(tiny_backbone, make_image_folder({"a": 6, "b": 6, "c": 6}))
+    events = _run(tiny_backbone, data, prompt=PromptConfig(num_prompts=0))
     result = _finished(events)
-    assert result.metrics["val_accuracy"] is None and result.data_summary["train_images"] == 3
+    assert not any(isinstance(e, ev.TrainStep) for e in events)
+    assert result.model.prompts.shape == (tiny_backbone.depth, 0, tiny_backbone.embed_dim)
+    assert result.metrics["steps"] == 0 and result.metrics["train_accuracy"] == 1.0
 
 
-def test_validation_split_and_early_stopping(tiny_backbone, make_image_folder):
+def test_pooled_and_mean_head_reads_twice_the_width(tiny_backbone, make_image_folder):
+    data = _data(tiny_backbone, make_image_folder({"a": 4, "b": 4}))
+    result = _finished(_run(tiny_backbone, data, prompt=PromptConfig(num_prompts=3, head_features="pooled+mean")))
+    assert result.model.head.weight.shape == (2, 2 * tiny_backbone.embed_dim)
+
+
+def test_class_balanced_loss_weights_follow_inverse_frequency(tiny_backbone, make_image_folder, monkeypatch):
+    import vpt_engine.training as training
+
+    seen = {}
+    original = training.nn.CrossEntropyLoss
+
+    def recording(weight=None, **kwargs):
+        seen["weight"] = weight
+        return original(weight=weight, **kwargs)
+
+    monkeypatch.setattr(training.nn, "CrossEntropyLoss", recording)
+    data = _data(tiny_backbone, make_image_folder({"a": 2, "b": 6}))
+    _finished(_run(tiny_backbone, data, steps=1))
+    assert seen["weight"].tolist() == pytest.approx([8 / (2 * 2), 8 / (2 * 6)])
+    _finished(_run(tiny_backbone, data, steps=1, balance_classes=False))
+    assert seen["weight"] is None
+
+
+def test_attention_pooled_backbones_train_too(make_image_folder):
+    from vpt_engine.backbone import BackboneConfig, load_backbone
+
+    backbone = load_backbone(BackboneConfig("vit_tiny_patch16_224", random_init=True, model_kwargs={
+        "img_size": 32, "patch_size": 8, "embed_dim": 48, "depth": 2, "num_heads": 2, "global_pool": "map"}))
+    assert backbone.architecture.global_pool == "map"
+    data = _data(backbone, make_image_folder({"a": 4, "b": 4}))
+    result = _finished(_run(backbone, data, prompt=PromptConfig(num_prompts=2, head_features="pooled+mean")))
+    assert result.model.head.weight.shape == (2, 96) and np.isfinite(result.metrics["train_accuracy"])
+
+
+# -- check pictures and odd data ------------------------------------------------------------------
+def test_check_pictures_are_set_aside_and_measure_the_task(tiny_backbone, make_image_folder):
     data = _data(tiny_backbone, make_image_folder({"a": 10, "b": 10}))
-    # A learning rate this small cannot improve validation by the minimum step.
-    events = _run(tiny_backbone, data, epochs=40, val_fraction=0.3, early_stopping_patience=2,
-                  learning_rate=1e-9)
+    result = _finished(_run(tiny_backbone, data, check_fraction=0.3))
+    assert result.data_summary["train_images"] == 14 and result.data_summary["check_images"] == 6
+    assert result.metrics["check_images"] == 6 and result.metrics["check_method"] == "held-out"
+    assert 0.0 <= result.metrics["check_accuracy"] <= 1.0
+
+
+def test_one_image_per_class_trains_and_says_checking_is_impossible(tiny_backbone, make_image_folder):
+    data = _data(tiny_backbone, make_image_folder({"a": 1, "b": 1, "c": 1}))
+    events = _run(tiny_backbone, data, check_fraction=0.3)
+    notices = {e.key: e.message for e in events if isinstance(e, ev.Notice)}
+    assert "no check pictures" in notices["no_validation_split"] and "only one image" in notices["single_image_class"]
     result = _finished(events)
-    assert result.data_summary["val_images"] == 6
-    assert all(e.val_accuracy is not None for e in events if isinstance(e, ev.EpochEnd))
-    stopped = [e for e in events if isinstance(e, ev.Notice) and "early stopping" in e.message]
-    assert stopped and result.metrics["epochs_run"] < 40
+    assert "check_accuracy" not in result.metrics and result.data_summary["train_images"] == 3
+    assert result.rejection["min_confidence"] == 0.0   # nothing to calibrate on
 
 
 def test_corrupt_file_is_skipped_and_named(tiny_backbone, make_image_folder):
@@ -115,8 +198,8 @@ def test_corrupt_file_is_skipped_and_named(tiny_backbone, make_image_folder):
     (folder / "a" / "broken.jpg").write_bytes(b"\xff\xd8\xff not really a jpeg")
     data = _data(tiny_backbone, folder)
     assert len(data) == 6 and data.skipped[0][0].name == "broken.jpg"
-    notices = [e.message for e in _run(tiny_backbone, data) if isinstance(e, ev.Notice)]
-    assert any("broken.jpg" in n for n in notices)
+    notices = [e for e in _run(tiny_backbone, data) if isinstance(e, ev.Notice)]
+    assert any("broken.jpg" in n.message and n.key == "skipped_file" for n in notices)
 
 
 def test_class_left_without_images_is_an_error(tiny_backbone, make_image_folder):
@@ -133,15 +216,16 @@ def test_single_class_is_an_error(tmp_path, make_image_folder):
         scan_image_folder(make_image_folder({"only": 3}))
 
 
-@pytest.mark.parametrize("bad", [dict(epochs=0), dict(learning_rate=-1.0), dict(val_fraction=1.5),
-                                 dict(precision="fp8")])
+@pytest.mark.parametrize("bad", [dict(steps=0), dict(steps=2.5), dict(learning_rate=-1.0), dict(check_fraction=1.5),
+                                 dict(precision="fp8"), dict(seed=-1), dict(schedule="linear"),
+                                 dict(min_steps=10, max_steps=5), dict(passes_per_image=0)])
 def test_invalid_training_settings_are_refused(bad):
     with pytest.raises(ConfigError):
         TrainConfig(**bad)
 
 
-@pytest.mark.parametrize("bad", [dict(num_prompts=-1), dict(num_prompts=True), dict(init="magic"), dict(depth="medium"),
-                                 dict(dropout=1.0)])
+@pytest.mark.parametrize("bad", [dict(num_prompts=-1), dict(num_prompts=True), dict(init="magic"),
+                                 dict(depth="medium"), dict(dropout=1.0), dict(head_features="cls")])
 def test_invalid_prompt_settings_are_refused(bad):
     with pytest.raises(ConfigError):
         PromptConfig(**bad)

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Sequence, TypeVar
 
 from .images import is_image_file
 
 from .errors import VptError
-
-T = TypeVar("T")
-
 
 def list_images(folder: str | os.PathLike) -> list[Path]:
     """Every image file under ``folder`` (class sub-folders included), sorted."""
@@ -19,11 +15,3 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
     if not folder.is_dir():
         raise VptError(f"image folder not found: {folder}")
     return sorted(p for p in folder.rglob("*") if p.is_file() and is_image_file(p))
-
-
-def spread(items: Sequence[T], limit: int | None) -> list[T]:
-    """At most ``limit`` items taken evenly across the list, so every class folder contributes."""
-    if limit is None or len(items) <= limit:
-        return list(items)
-    step = len(items) / limit
-    return [items[int(i * step)] for i in range(limit)]

@@ -45,6 +45,16 @@ class ClassificationReport:
                 cells.setdefault((int(truth), int(guess)), []).append(index)
         return cells
 
+    def routing(self, min_confidence: float) -> dict[str, Any]:
+        """What a "below this confidence: uncertain" rule does here: share routed, accuracy of the rest."""
+        routed = self.confidences < min_confidence
+        kept = ~routed
+        correct = self.predictions == self.labels
+        return {"min_confidence": float(min_confidence), "routed": int(routed.sum()),
+                "routed_fraction": float(routed.mean()) if len(routed) else 0.0,
+                "accuracy_of_rest": float(correct[kept].mean()) if kept.any() else None,
+                "accuracy_of_routed": float(correct[routed].mean()) if routed.any() else None}
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "accuracy": self.accuracy,

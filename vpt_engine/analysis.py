@@ -44,6 +44,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from vpt_core.splits import spread_over_classes
+
 from .prompted_vit import run_prompted_blocks
 
 DEFAULT_BINS = 8
@@ -138,17 +140,24 @@ def prompt_patch_statistics(vit: torch.nn.Module, prompts: torch.Tensor, images:
                 for index, (p, x) in enumerate(tokens)]
 
 
-def epoch_diagnostics(model, images: torch.Tensor, max_images: int = 8) -> dict[str, Any]:
-    """Cheap per-epoch record for training: per-layer NMI and nearest-patch cosine of the current prompts."""
-    was_training = model.training
-    model.eval()
-    try:
-        layers = prompt_patch_statistics(model.backbone, model.prompts.detach(), images[:max_images])
-    finally:
-        model.train(was_training)
-    return {"nmi": [round(s["nmi"], 4) for s in layers],
-            "cosine_nearest": [round(s["cosine_nearest"], 4) for s in layers],
-            "nmi_patch_patch": [round(s["nmi_patch_patch"], 4) for s in layers]}
+class PromptInformationObserver:
+    """A training observer (``training.train(..., observers=[...])``): per-layer NMI and nearest-patch
+    cosine of the current prompts on a few fixed images, at every observation point of the fit."""
+
+    def __init__(self, images: torch.Tensor, max_images: int = 8):
+        self.images = images[:max_images]
+
+    def observe(self, model, step: int) -> dict[str, Any]:
+        was_training = model.training
+        model.eval()
+        try:
+            images = self.images.to(next(model.parameters()).device)
+            layers = prompt_patch_statistics(model.backbone, model.prompts.detach(), images)
+        finally:
+            model.train(was_training)
+        return {"nmi": [round(s["nmi"], 4) for s in layers],
+                "cosine_nearest": [round(s["cosine_nearest"], 4) for s in layers],
+                "nmi_patch_patch": [round(s["nmi_patch_patch"], 4) for s in layers]}
 
 
 # -- a task pack on a folder ---------------------------------------------------------
@@ -234,18 +243,6 @@ def _drain(generator):
         return stop.value
 
 
-def spread_over_classes(labels: np.ndarray, count: int, seed: int) -> list[int]:
-    """Up to ``count`` indices taken round-robin over the classes in a seeded order."""
-    rng = np.random.default_rng(seed)
-    queues = [list(rng.permutation(np.flatnonzero(labels == c))) for c in np.unique(labels)]
-    chosen = []
-    while len(chosen) < count and any(queues):
-        for queue in queues:
-            if queue and len(chosen) < count:
-                chosen.append(int(queue.pop(0)))
-    return sorted(chosen)
-
-
 def image_tensor(backbone, data, indices: list[int]) -> torch.Tensor:
     spec = backbone.preprocess
     return torch.from_numpy(np.stack([spec.normalize(spec.crop(data.images[i])) for i in indices]))
@@ -271,7 +268,7 @@ def format_analysis(report: dict[str, Any]) -> str:
 
 def write_analysis(report: dict[str, Any], out_dir: str | Path) -> dict[str, Path]:
     from vpt_core.atomicio import atomic_write_json, atomic_write_text
-    from .bench.plot import line_chart
+    from .charts import line_chart
 
     out_dir = Path(out_dir)
     layers = report["layers"]

@@ -1,10 +1,13 @@
-"""Automatic choice of prompt initialisation and prompt count by cross-validation.
+"""Automatic choice of prompt initialisation and prompt count by cross-validation: a step around training.
 
-``vpt train --init auto --prompts auto`` (and the app's default) lands here
-through :func:`training.train`. Only the training images are used: they are
-cut into stratified folds; each candidate is trained on all folds but one with
-the normal training loop, shortened (``epochs_fraction`` of the epochs), and
-scored on the held-out fold. Successive halving keeps the cost bounded: every
+``vpt train --init auto --prompts auto`` (and the app's "try other settings")
+run :func:`train_auto`: first :func:`select_prompt_config`, then
+:func:`training.train` with the choice; the training module knows nothing of
+this one. Only the training images are used (never the check pictures): they
+are cut into stratified folds; each candidate is trained on all folds but one
+with the normal training loop, shortened (``steps_fraction`` of the steps), and
+scored on the held-out fold. "No prompts" (a linear probe on the frozen
+backbone, almost free to measure) is a candidate prompt count. Successive halving keeps the cost bounded: every
 candidate is measured on the first fold, the better half goes on to the next
 fold, and so on, so the whole search costs about two to three short trainings
 per candidate dimension instead of folds x candidates full ones.
@@ -25,13 +28,14 @@ on data where no start is really better, the search picks by noise: on
 magnetic-tile with a weak backbone, every candidate near chance, the held-out
 loss systematically favoured the least trained candidate.
 
-Time budget. ``time_budget_s=None`` means ``budget_factor`` times the estimated
-time of the training that follows, re-estimated from the speed of every
-candidate trained so far (a short calibration before the first), which keeps
-the search proportionate on a laptop CPU and a GPU alike, and on a machine whose
-load changes. The default plan costs about four to five final trainings. When the budget
-runs out, the choice is made among the candidates measured on the same folds,
-and the report says so.
+Time budget. The search's own time counts: ``time_budget_s=None`` means
+``budget_factor`` times the estimated time of the training that follows,
+re-estimated from the speed of every candidate trained so far (a short
+calibration before the first), which keeps the search proportionate on a laptop
+CPU and a GPU alike, and on a machine whose load changes; the whole run then
+takes about ``1 + budget_factor`` trainings. When the budget runs out, the
+choice is made among the candidates measured on the same folds, and the report
+says so.
 """
 
 from __future__ import annotations
@@ -46,12 +50,16 @@ from typing import Any, Generator, Mapping
 import numpy as np
 import torch
 
+from vpt_core.errors import ConfigError
+from vpt_core.metrics import balanced_accuracy
+from vpt_core.splits import stratified_folds, stratified_split
+
 from .backbone import Backbone
 from .dataset import LoadedImages
-from vpt_core.errors import ConfigError
-from .events import Cancelled, Finished, Notice, PhaseStarted, Progress, TrainStep
-from vpt_core.metrics import balanced_accuracy
+from .events import Cancelled, Finished, Notice, PhaseStarted, Progress, RunProgress, TrainStep
 from .prompts import PromptConfig, PromptInit, parse_enum
+from .train_config import TrainConfig
+from .training import labelled_batches, predict_logits, train
 
 SELECT_PHASE = "select"
 ALL_INITS = tuple(PromptInit)
@@ -62,15 +70,15 @@ class AutoSelectConfig:
     choose_init: bool = True
     choose_prompts: bool = True
     candidate_inits: tuple[PromptInit, ...] = ALL_INITS
-    candidate_prompts: tuple[int, ...] = (5, 10, 50)
+    candidate_prompts: tuple[int, ...] = (0, 10, 20)    # 0: no prompts, a linear probe on the frozen backbone
     folds: int = 3
-    epochs_fraction: float = 1 / 3      # of TrainConfig.epochs, per candidate and fold
-    min_epochs: int = 3
+    steps_fraction: float = 1 / 3       # of the final training's steps, per candidate and fold
+    min_steps: int = 10
     keep_fraction: float = 0.5          # successive halving: share of candidates that go on to the next fold
     tie_margin: float = 0.02            # balanced-accuracy difference treated as a tie (then lower loss wins)
     evidence_z: float = 1.0             # standard errors a winner must beat the starting configuration by (0: off)
     time_budget_s: float | None = None  # None: budget_factor x the estimated final training time
-    budget_factor: float = 6.0
+    budget_factor: float = 2.0
 
     def __post_init__(self) -> None:
         inits = tuple(parse_enum(PromptInit, v, "candidate initialisation") for v in self.candidate_inits)
@@ -82,13 +90,13 @@ class AutoSelectConfig:
             raise ConfigError(f"candidate initialisations must be distinct and not empty, got {self.candidate_inits}")
         counts = self.candidate_prompts
         if not counts or len(set(counts)) != len(counts) or any(
-                not isinstance(c, int) or isinstance(c, bool) or not 1 <= c <= 1024 for c in counts):
-            raise ConfigError(f"candidate prompt counts must be distinct whole numbers in 1..1024, got {counts}")
+                not isinstance(c, int) or isinstance(c, bool) or not 0 <= c <= 1024 for c in counts):
+            raise ConfigError(f"candidate prompt counts must be distinct whole numbers in 0..1024, got {counts}")
         if not isinstance(self.folds, int) or self.folds < 2:
             raise ConfigError(f"folds must be a whole number of at least 2, got {self.folds!r}")
-        if not 0 < self.epochs_fraction <= 1 or self.min_epochs < 1:
-            raise ConfigError(f"epochs_fraction must be in (0, 1] and min_epochs >= 1, got {self.epochs_fraction}, "
-                              f"{self.min_epochs}")
+        if not 0 < self.steps_fraction <= 1 or self.min_steps < 1:
+            raise ConfigError(f"steps_fraction must be in (0, 1] and min_steps >= 1, got {self.steps_fraction}, "
+                              f"{self.min_steps}")
         if not 0 < self.keep_fraction < 1:
             raise ConfigError(f"keep_fraction must be in (0, 1), got {self.keep_fraction}")
         if not 0 <= self.tie_margin < 1:
@@ -100,8 +108,8 @@ class AutoSelectConfig:
         if not self.budget_factor > 0:
             raise ConfigError(f"budget_factor must be positive, got {self.budget_factor}")
 
-    def candidate_epochs(self, epochs: int) -> int:
-        return min(epochs, max(self.min_epochs, round(epochs * self.epochs_fraction)))
+    def candidate_steps(self, steps: int) -> int:
+        return min(steps, max(self.min_steps, round(steps * self.steps_fraction)))
 
     def to_dict(self) -> dict[str, Any]:
         document = dataclasses.asdict(self)
@@ -116,19 +124,6 @@ class AutoSelectConfig:
         return cls(**values)
 
 
-def stratified_fold_ids(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
-    """Fold number per sample; each class is dealt round-robin over the folds in a seeded order."""
-    rng = np.random.default_rng(seed)
-    fold_of = np.empty(len(labels), dtype=np.int64)
-    offset = 0
-    for label in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == label))
-        # Rotating the start keeps fold sizes even when class counts are not multiples of ``folds``.
-        fold_of[members] = (np.arange(len(members)) + offset) % folds
-        offset += len(members)
-    return fold_of
-
-
 @dataclass(frozen=True)
 class Candidate:
     init: PromptInit
@@ -136,7 +131,7 @@ class Candidate:
 
     @property
     def name(self) -> str:
-        return f"{self.init.value}/P={self.num_prompts}"
+        return "no prompts" if self.num_prompts == 0 else f"{self.init.value}/P={self.num_prompts}"
 
 
 def rank_candidates(scores: Mapping[str, tuple[float, float]], tie_margin: float) -> list[str]:
@@ -174,8 +169,10 @@ class _Search:
         self.started = time.perf_counter()
         counts = np.bincount(train_set.labels, minlength=len(train_set.classes))
         self.folds = int(min(auto.folds, counts[counts > 0].min()))
-        self.fold_of = stratified_fold_ids(train_set.labels, self.folds, train_config.seed) if self.folds >= 2 else None
-        self.epochs = auto.candidate_epochs(train_config.epochs)
+        self.fold_of = stratified_folds(train_set.labels, self.folds, train_config.seed) if self.folds >= 2 else None
+        fit_images = int((self.fold_of != 0).sum()) if self.fold_of is not None else len(train_set)
+        self.final_steps = train_config.planned_steps(len(train_set))
+        self.steps = auto.candidate_steps(train_config.planned_steps(fit_images))
         self.scores: dict[Candidate, dict[int, dict[str, float]]] = {}
         self.stages: list[dict[str, Any]] = []
         self.exhausted = False
@@ -291,15 +288,13 @@ class _Search:
 
     # -- one candidate on one fold ----------------------------------------------
     def _measure(self, candidate: Candidate, fold: int):
-        from .training import labelled_batches, predict_logits, train
-
         held_out = self.fold_of == fold
         fit_part = self.data.subset(np.flatnonzero(~held_out).tolist())
         val_part = self.data.subset(np.flatnonzero(held_out).tolist())
         prompt_config = dataclasses.replace(self.base_config, init=candidate.init, num_prompts=candidate.num_prompts)
         # The same seed for every candidate on a fold: they differ only in what is being compared.
-        train_config = dataclasses.replace(self.train_config, epochs=self.epochs, val_fraction=0.0,
-                                           record_prompt_information=False, seed=self.train_config.seed + 1000 * (fold + 1))
+        train_config = dataclasses.replace(self.train_config, steps=self.steps, check_fraction=0.0,
+                                           seed=self.train_config.seed + 1000 * (fold + 1))
         started = time.perf_counter()
         result = None
         for event in train(self.backbone, fit_part, prompt_config, train_config, self.cancel):
@@ -320,7 +315,8 @@ class _Search:
             "balanced_accuracy": balanced_accuracy(labels.numpy(), predictions.numpy()),
             "accuracy": float((predictions == labels).float().mean()),
             "loss": float(torch.nn.functional.cross_entropy(logits, labels)), "seconds": round(seconds, 2)}
-        self._learn_speed(candidate, len(fit_part), seconds)
+        if candidate.num_prompts:
+            self._learn_speed(candidate, train_config.batch_for(len(fit_part)), seconds)
 
     # -- time ------------------------------------------------------------------
     def _calibrate(self) -> None:
@@ -328,26 +324,31 @@ class _Search:
         from .prompted_vit import PromptedViT
 
         device = next(self.backbone.model.parameters()).device
-        model = PromptedViT(self.backbone, self.base_config, len(self.data.classes)).to(device)
+        measured = dataclasses.replace(self.base_config, num_prompts=max(1, self.base_config.num_prompts))
+        model = PromptedViT(self.backbone, measured, len(self.data.classes)).to(device)
         images = torch.zeros(2, *self.backbone.preprocess.input_size, device=device)
         timings = []
         for _ in range(2):   # the first call pays one-off costs (allocations, kernel selection)
             started = time.perf_counter()
             model(images).sum().backward()
             timings.append(time.perf_counter() - started)
-        self.seconds_per_image_step = timings[-1] / 2 / self._length_factor(self.base_config.num_prompts)
+        self.seconds_per_image_step = timings[-1] / 2 / self._length_factor(measured.num_prompts)
         if self.budget_s is None:
             self._set_default_budget()
 
     def _set_default_budget(self) -> None:
-        full = self._training_seconds(len(self.data), self.train_config.epochs, self.base_config.num_prompts)
+        full = self.final_training_seconds()
         self.budget_s = self.auto.budget_factor * full
         self.budget_source = (f"default: {self.auto.budget_factor:g} x the estimated time of the final training "
                               f"({full:.0f} s at the speed measured so far)")
 
-    def _learn_speed(self, candidate: Candidate, images: int, seconds: float) -> None:
+    def final_training_seconds(self) -> float:
+        batch = self.train_config.batch_for(len(self.data))
+        return self._training_seconds(batch, self.final_steps, self.base_config.num_prompts)
+
+    def _learn_speed(self, candidate: Candidate, batch: int, seconds: float) -> None:
         # Measured times include the prototype pass and the held-out evaluation: a conservative estimate.
-        self.seconds_per_image_step = seconds / (images * self.epochs * self._length_factor(candidate.num_prompts))
+        self.seconds_per_image_step = seconds / (batch * self.steps * self._length_factor(candidate.num_prompts))
         if self.auto.time_budget_s is None:
             # The default budget follows the speed actually measured, so a machine that gets busier (or
             # quieter) mid-search scales the search's costs and its budget alike.
@@ -357,13 +358,22 @@ class _Search:
         tokens = self.backbone.architecture.num_prefix_tokens + self.backbone.architecture.num_patches
         return (tokens + num_prompts) / (tokens + 10)
 
-    def _training_seconds(self, images: int, epochs: int, num_prompts: int) -> float:
-        return self.seconds_per_image_step * images * epochs * self._length_factor(num_prompts)
+    def _training_seconds(self, batch: int, steps: int, num_prompts: int) -> float:
+        if num_prompts == 0:   # a linear probe: one forward pass over the pictures
+            return self.seconds_per_image_step * batch / 3
+        return self.seconds_per_image_step * batch * steps * self._length_factor(num_prompts)
 
     def _affordable(self, candidate: Candidate) -> bool:
-        fit_images = int((self.fold_of != 0).sum())
-        needed = self._training_seconds(fit_images, self.epochs, candidate.num_prompts)
+        batch = self.train_config.batch_for(int((self.fold_of != 0).sum()))
+        needed = self._training_seconds(batch, self.steps, candidate.num_prompts)
         return self._elapsed() + needed <= self.budget_s
+
+    def share(self) -> float:
+        """The search's expected share of the whole run (search + final training)."""
+        if not self.seconds_per_image_step or not self.budget_s:
+            return 0.0
+        final = self.final_training_seconds()
+        return self.budget_s / (self.budget_s + final) if final > 0 else 0.0
 
     def _elapsed(self) -> float:
         return time.perf_counter() - self.started
@@ -388,8 +398,7 @@ class _Search:
             trainings += halving(len(self.auto.candidate_inits))
         if self.auto.choose_prompts:
             trainings += max(0, halving(len(self.auto.candidate_prompts)) - (1 if self.auto.choose_init else 0))
-        fit_images = int((self.fold_of != 0).sum())
-        return trainings * math.ceil(fit_images / self.train_config.batch_size) * self.epochs
+        return trainings * self.steps
 
     # -- report ----------------------------------------------------------------
     def _reason(self, chosen: Candidate) -> str:
@@ -419,12 +428,20 @@ class _Search:
         return f"{chosen.name}; " + "; ".join(parts)
 
     def _report(self, chosen: Candidate, reason: str) -> dict[str, Any]:
+        measured = self.scores.get(chosen, {})
+        score = None
+        if measured:
+            images = int(sum((self.fold_of == fold).sum() for fold in measured))
+            score = {"accuracy": float(np.mean([m["accuracy"] for m in measured.values()])),
+                     "balanced_accuracy": float(np.mean([m["balanced_accuracy"] for m in measured.values()])),
+                     "folds": len(measured), "images": images}
         return {
             "chosen": {"init": chosen.init.value, "num_prompts": chosen.num_prompts},
+            "chosen_score": score,
             "started_from": {"init": self.base_config.init.value, "num_prompts": self.base_config.num_prompts},
             "reason": reason,
             "method": (f"stratified {self.folds}-fold cross-validation on the {len(self.data)} training images "
-                       f"(never test images), {self.epochs} epochs per candidate and fold, successive halving "
+                       f"(never test or check pictures), {self.steps} steps per candidate and fold, successive halving "
                        f"keeping {self.auto.keep_fraction:g} of the candidates per fold"),
             "decision_rule": (f"highest mean held-out balanced accuracy; candidates within {self.auto.tie_margin:g} "
                               "of it count as tied and the lowest mean held-out cross-entropy wins; the starting "
@@ -432,7 +449,7 @@ class _Search:
                               "error(s) on the folds both were measured on"),
             "folds": self.folds,
             "fold_sizes": [int((self.fold_of == f).sum()) for f in range(self.folds)] if self.fold_of is not None else [],
-            "epochs_per_candidate": self.epochs,
+            "steps_per_candidate": self.steps,
             "stages": self.stages,
             "trainings": sum(len(v) for v in self.scores.values()),
             "budget_s": None if self.budget_s is None else round(self.budget_s, 1),
@@ -441,3 +458,64 @@ class _Search:
             "seconds": round(self._elapsed(), 2),
             "config": self.auto.to_dict(),
         }
+
+
+def train_task(backbone: Backbone, data: LoadedImages, prompt_config: PromptConfig, config: TrainConfig,
+               auto: AutoSelectConfig | None = None, cancel: threading.Event | None = None, observers=()):
+    """One task's training events, with the automatic choice first when ``auto`` is given."""
+    if auto is not None:
+        return train_auto(backbone, data, prompt_config, config, auto, cancel, observers)
+    return train(backbone, data, prompt_config, config, cancel, observers)
+
+
+def train_auto(backbone: Backbone, data: LoadedImages, prompt_config: PromptConfig, config: TrainConfig,
+               auto: AutoSelectConfig, cancel: threading.Event | None = None, observers=()):
+    """Choose prompt count and start on the training pictures, then train with the choice.
+
+    Yields the events of both steps; :class:`RunProgress` covers the whole run (the search's share
+    is its time budget against the final training's estimated time). The result carries the report;
+    without check pictures, its cross-validated accuracy is the task's check accuracy.
+    """
+    cancel = cancel or threading.Event()
+    kept = (stratified_split(data.labels, config.check_fraction, config.seed)[0] if config.check_fraction > 0
+            else list(range(len(data))))    # the same split training makes: check pictures stay unseen
+    search = _Search(backbone, data.subset(kept), prompt_config, config, auto, cancel)
+    started = time.perf_counter()
+    chosen = None
+    work = search.run()
+    try:
+        while True:
+            event = next(work)
+            yield event
+            if isinstance(event, Progress):
+                yield RunProgress(search.share() * event.done / max(1, event.total), time.perf_counter() - started,
+                                  _eta(time.perf_counter() - started, search.share() * event.done / max(1, event.total)),
+                                  "choose")
+    except StopIteration as stop:
+        chosen = stop.value
+    if chosen is None:
+        yield Cancelled()
+        return
+    config_chosen, report = chosen
+    share = search.share()
+    for event in train(backbone, data, config_chosen, config, cancel, observers):
+        if isinstance(event, RunProgress):
+            fraction = share + (1 - share) * event.fraction
+            elapsed = time.perf_counter() - started
+            yield RunProgress(fraction, elapsed, _eta(elapsed, fraction), event.stage)
+            continue
+        if isinstance(event, Finished):
+            _attach(event.result, report)
+        yield event
+
+
+def _attach(result, report: dict[str, Any]) -> None:
+    result.auto_report = report
+    if "check_accuracy" not in result.metrics and report.get("chosen_score"):
+        score = report["chosen_score"]
+        result.metrics.update(check_accuracy=score["accuracy"], check_images=score["images"],
+                              check_method="cross-validation")
+
+
+def _eta(elapsed: float, fraction: float) -> float | None:
+    return elapsed / fraction * (1 - fraction) if fraction > 0 else None

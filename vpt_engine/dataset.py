@@ -99,19 +99,6 @@ def load_images(index: ImageFolderIndex, spec: PreprocessSpec, *, require_every_
     return loaded
 
 
-def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[list[int], list[int]]:
-    """Per class, ``fraction`` of the images (rounded down, at least one left for training) go to validation."""
-    rng = np.random.default_rng(seed)
-    train, val = [], []
-    for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
-        rng.shuffle(members)
-        n_val = min(int(len(members) * fraction), len(members) - 1)
-        val += members[:n_val].tolist()
-        train += members[n_val:].tolist()
-    return sorted(train), sorted(val)
-
-
 def eval_batches(images: Iterable[np.ndarray], spec: PreprocessSpec, batch_size: int):
     """Yield float32 NCHW batches of centre-cropped, normalised images (already ``spec.resize``d)."""
     batch = []

@@ -45,6 +45,22 @@ FDSL_VIT_TINY = EmbeddedModel(
     description="ViT-Tiny pretrained on rendered fractals (no natural images); small, fast, offline",
 )
 DEFAULT_MODEL = FDSL_VIT_TINY
+EMBEDDED_MODELS = {model.key: model for model in (FDSL_VIT_TINY,)}
+
+
+def embedded_model(key: str) -> EmbeddedModel:
+    if key not in EMBEDDED_MODELS:
+        raise BackboneError(f"no embedded model {key!r} in this version; known: {', '.join(EMBEDDED_MODELS)}")
+    return EMBEDDED_MODELS[key]
+
+
+def embedded_model_for(path: str | Path) -> EmbeddedModel | None:
+    """The embedded model a weights path points at, if it does."""
+    try:
+        resolved = Path(path).resolve()
+    except OSError:
+        return None
+    return next((m for m in EMBEDDED_MODELS.values() if m.path == resolved), None)
 
 _DIGESTS: dict[tuple[Path, int, int], str] = {}
 

@@ -62,13 +62,12 @@ class RunProgress:
 
 @dataclass(frozen=True)
 class TrainStep:
-    epoch: int
-    epochs: int
     step: int
     total_steps: int
     loss: float
     learning_rate: float
     eta_seconds: float | None
+    accuracy: float | None = None      # on this step's (augmented) training pictures
     phase: str = Phase.TRAIN
 
 

@@ -38,6 +38,7 @@ class Prediction:
     confidence: float | None
     probabilities: dict[str, float] | None
     error: str | None = None
+    uncertain: bool | None = None   # confidence below the task's calibrated threshold
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -59,5 +60,6 @@ def predict_files(task: LoadedTask, paths: Sequence[str | os.PathLike], batch_si
         for (slot, _), row in zip(readable, probabilities):
             best = int(row.argmax())
             results[slot] = Prediction(results[slot].path, classes[best], float(row[best]),
-                                       {c: float(p) for c, p in zip(classes, row)})
+                                       {c: float(p) for c, p in zip(classes, row)},
+                                       uncertain=bool(row[best] < task.pack.min_confidence))
     return results

@@ -43,6 +43,7 @@ class HeadFeatures(str, Enum):
 class HeadInit(str, Enum):
     NORMAL = "normal"          # truncated normal, std 0.02
     CLASS_MEAN = "class_mean"  # normalised class-mean features of the frozen backbone
+    PROBE = "probe"            # a linear probe fitted on the starting features (then trained with the prompts)
 
 
 def parse_enum(enum_type: type[Enum], value: Any, what: str) -> Enum:
@@ -59,8 +60,8 @@ def parse_enum(enum_type: type[Enum], value: Any, what: str) -> Enum:
 class PromptConfig:
     num_prompts: int = 10
     depth: PromptDepth = PromptDepth.DEEP
-    init: PromptInit = PromptInit.MEAN_POOL
-    head_init: HeadInit = HeadInit.CLASS_MEAN
+    init: PromptInit = PromptInit.RANDOM          # measured default: see README, Benchmarks
+    head_init: HeadInit = HeadInit.NORMAL
     head_features: HeadFeatures = HeadFeatures.POOLED
     dropout: float = 0.0
     # Per-layer cap on tokens held for prototype initialisation (reservoir sampled),

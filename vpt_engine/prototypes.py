@@ -22,7 +22,8 @@ import torch
 
 from . import _timm_compat as tc
 from .kmeans import kmeans
-from .prompts import PromptConfig, PromptInit
+from .prompted_vit import head_input
+from .prompts import HeadFeatures, PromptConfig, PromptInit
 
 WINDOW_POOLINGS = {PromptInit.MEAN_POOL: "mean", PromptInit.MAX_POOL: "max"}
 
@@ -90,13 +91,13 @@ class FrozenPass:
 def frozen_pass(vit: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]], config: PromptConfig,
                 device: torch.device, seed: int, collect_tokens: bool) -> Generator[int, None, FrozenPass]:
     """Yields the number of batches done; returns the :class:`FrozenPass` (use ``yield from``)."""
-    layers = config.prompt_layers(len(tc.blocks(vit))) if collect_tokens else 0
+    layers = config.prompt_layers(len(tc.blocks(vit))) if collect_tokens and config.uses_prompts else 0
     reservoirs = [Reservoir(config.token_pool_cap, seed + layer) for layer in range(layers)]
     pooling = WINDOW_POOLINGS.get(config.init)
     features, labels = [], []
     with torch.no_grad():
         for index, (images, targets) in enumerate(batches):
-            tokens_per_layer, pooled = run_frozen(vit, images.to(device), layers)
+            tokens_per_layer, pooled = run_frozen(vit, images.to(device), layers, config.head_features)
             for reservoir, tokens in zip(reservoirs, tokens_per_layer):
                 if pooling:
                     tokens = window_pool(tokens, config.num_prompts, pooling)
@@ -107,8 +108,9 @@ def frozen_pass(vit: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, torc
     return FrozenPass([r.tensor() for r in reservoirs], torch.cat(features), torch.cat(labels))
 
 
-def run_frozen(vit: torch.nn.Module, images: torch.Tensor, layers: int) -> tuple[list[torch.Tensor], torch.Tensor]:
-    """Prompt-free forward: the first ``layers`` layers' input tokens, and the pooled features."""
+def run_frozen(vit: torch.nn.Module, images: torch.Tensor, layers: int,
+               head_features: HeadFeatures = HeadFeatures.POOLED) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """Prompt-free forward: the first ``layers`` layers' input tokens, and the head's input features."""
     num_prefix = vit.num_prefix_tokens
     embedded = tc.embed_patches(vit, images)
     tokens = [tc.flatten_patches(embedded)] if layers > 0 else []
@@ -117,13 +119,15 @@ def run_frozen(vit: torch.nn.Module, images: torch.Tensor, layers: int) -> tuple
         x = block(x)
         if index + 1 < layers:
             tokens.append(x[:, num_prefix:])
-    return tokens, tc.pool(vit, tc.final_norm(vit, x))
+    return tokens, head_input(vit, tc.final_norm(vit, x), head_features)
 
 
 def initial_prompts(strategy: PromptInit, layer_tokens: list[torch.Tensor], config: PromptConfig,
                     layers: int, embed_dim: int, patch_size: tuple[int, int], seed: int) -> torch.Tensor:
     """[layers, P, D] starting values for the prompts."""
     generator = torch.Generator().manual_seed(seed)
+    if config.num_prompts == 0:
+        return torch.zeros(layers, 0, embed_dim)
     if strategy is PromptInit.RANDOM:
         return xavier_prompts(layers, config.num_prompts, embed_dim, patch_size, generator)
     rows = []

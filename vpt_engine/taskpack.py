@@ -10,20 +10,29 @@ from typing import Any
 
 import torch
 
+from vpt_core.errors import ConfigError, IncompatibleTaskError, TaskPackError
+from vpt_core.packformat import PACK_SUFFIX, BackboneFingerprint, TaskPackData, read_task_pack
+
 from .backbone import Backbone, BackboneConfig, load_backbone
-from vpt_core.errors import IncompatibleTaskError, TaskPackError
-from vpt_core.packformat import BackboneFingerprint, TaskPackData, read_task_pack
 from .prompted_vit import PromptedViT
 from .prompts import PromptConfig
-from .training import TrainResult
+from .train_result import TrainResult
 
 RANDOM_SOURCE = "random-init"
 PRETRAINED_SOURCE = "timm-pretrained"
 
 
+EMBEDDED_PREFIX = "embedded:"
+
+
 def weights_source(config: BackboneConfig) -> str:
+    """Where the weights came from, as a pack records it: a file, the embedded model (by key, so the
+    pack still finds it after the package is reinstalled elsewhere), timm's download or random."""
+    from .embedded import embedded_model_for
+
     if config.weights:
-        return str(Path(config.weights).resolve())
+        embedded = embedded_model_for(config.weights)
+        return f"{EMBEDDED_PREFIX}{embedded.key}" if embedded else str(Path(config.weights).resolve())
     return PRETRAINED_SOURCE if config.pretrained else RANDOM_SOURCE
 
 
@@ -40,8 +49,21 @@ def pack_from_result(result: TrainResult, backbone: Backbone, name: str = "",
         classes=list(result.classes), backbone=fingerprint, prompt_config=result.prompt_config.to_dict(),
         preprocess=backbone.preprocess.to_dict(), name=name,
         training={**result.train_config.to_dict(), "history": result.history, "data": result.data_summary},
-        metrics=dict(result.metrics), extra=dict(extra or {}),
+        metrics=dict(result.metrics), extra=dict(extra or {}), rejection=dict(result.rejection),
     )
+
+
+def check_output(path: str | os.PathLike, overwrite: bool) -> Path:
+    """Refuse to write a task pack over an existing file unless told to (before any training starts)."""
+    path = Path(path)
+    if path.suffix != PACK_SUFFIX:
+        raise ConfigError(f"{path}: a task pack's file name ends in {PACK_SUFFIX}")
+    if path.exists() and not overwrite:
+        what = "a folder" if path.is_dir() else "a file"
+        raise ConfigError(f"{path} is already {what}; choose another --out or pass --overwrite to replace it")
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder, not a task pack file")
+    return path
 
 
 def save_task(result: TrainResult, backbone: Backbone, path: str | os.PathLike, name: str = "",
@@ -58,6 +80,11 @@ def backbone_config_for(pack: TaskPackData, weights: str | None = None) -> Backb
         return BackboneConfig(fingerprint.timm_name, pretrained=True, **common)
     if source == RANDOM_SOURCE:
         return BackboneConfig(fingerprint.timm_name, random_init=True, **common)
+    if source.startswith(EMBEDDED_PREFIX):
+        from .embedded import embedded_model
+
+        model = embedded_model(source[len(EMBEDDED_PREFIX):])
+        return BackboneConfig(fingerprint.timm_name, weights=str(model.verified_path()), **common)
     if not source or not Path(source).is_file():
         raise TaskPackError(
             f"the weights this task was trained with ({source or 'unknown'}) are not on this machine; "

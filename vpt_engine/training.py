@@ -1,10 +1,28 @@
 """Training as a generator of small events.
 
 ``train(...)`` yields :mod:`events` objects while it works and ends with a
-:class:`events.Finished` carrying the trained model and its metrics, or with
+:class:`events.Finished` carrying a :class:`train_result.TrainResult`, or with
 :class:`events.Cancelled` when the ``cancel`` flag was set. It writes no files,
 so stopping it at any step leaves nothing half-written; the caller saves the
 task pack (atomically) from the result.
+
+One run, in order:
+
+1. **Split** -- with ``check_fraction`` a share of every class's pictures is set
+   aside; the task never trains on them and its headline accuracy is measured
+   on them.
+2. **Start** -- prompts from the task's own token prototypes or random; the
+   head as a linear probe on the starting features, class means, or random.
+   A task without prompts is a linear probe on the frozen backbone and stops here.
+3. **Fit** -- the step budget of :class:`TrainConfig` (every step sees every
+   training picture, augmented, up to the batch cap), AdamW with separate
+   learning rates and weight decays for prompts and head.
+4. **Check** -- accuracy on the training pictures (un-augmented) and on the
+   check pictures; the "uncertain" threshold (:mod:`rejection`).
+
+A :class:`events.RunProgress` follows every unit of work, so an app can show
+one bar and one ETA for the whole run. ``observers`` (for diagnostics) see the
+model at a few points while it trains.
 """
 
 from __future__ import annotations
@@ -12,34 +30,37 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import asdict, dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, Protocol, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
+from vpt_core.errors import ConfigError, DatasetError
+from vpt_core.splits import stratified_split
+
 from .augment import build_train_transform
 from .backbone import Backbone
-from .dataset import LoadedImages, eval_batches, stratified_split
-from vpt_core.errors import ConfigError, DatasetError
-from .train_config import TrainConfig
-from .events import Cancelled, EpochEnd, Finished, Notice, Phase, PhaseStarted, Progress, TrainStep
+from .dataset import LoadedImages, eval_batches
+from .events import Cancelled, Finished, Notice, PhaseStarted, Progress, RunProgress, TrainStep, Phase
+from .fitting import Schedule, optimise
+from .linear_probe import fit_linear_probe
 from .prompted_vit import PromptedViT
 from .prompts import HeadInit, PromptConfig
 from .prototypes import class_mean_head, feature_standardisation, frozen_pass, initial_prompts
+from .rejection import calibrate_rejection
+from .train_config import TrainConfig
+from .train_result import TrainResult
 
-@dataclass
-class TrainResult:
-    model: PromptedViT
-    classes: list[str]
-    prompt_config: PromptConfig
-    train_config: TrainConfig
-    metrics: dict[str, Any]
-    history: list[dict[str, Any]]
-    prompt_init_values: torch.Tensor   # the prompts before training, for analysis
-    data_summary: dict[str, Any]
-    auto_report: dict[str, Any] | None = None
+# Relative cost of one picture through the model: forward only, or forward and backward.
+FORWARD, TRAINING_PASS = 1.0, 3.0
+HISTORY_POINTS = 20
+
+
+class TrainingObserver(Protocol):
+    """Sees the model at ``HISTORY_POINTS`` moments of the fit (and before it); returns a JSON-able record."""
+
+    def observe(self, model: PromptedViT, step: int) -> dict[str, Any]: ...
 
 
 def resolve_device(name: str) -> torch.device:
@@ -66,207 +87,162 @@ def autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:
 
 
 def train(backbone: Backbone, data: LoadedImages, prompt_config: PromptConfig, config: TrainConfig,
-          cancel: threading.Event | None = None, auto: Any = None) -> Iterator[Any]:
-    """Train prompts and head on ``data``; see the module docstring for the event protocol.
-
-    With ``auto`` (an ``autoselect.AutoSelectConfig``), initialisation and/or prompt
-    count are first chosen by cross-validation on the training images; the choice
-    and its reasons end up in ``TrainResult.auto_report``.
-    """
-    run = _TrainingRun(backbone, data, prompt_config, config, cancel or threading.Event(), auto)
+          cancel: threading.Event | None = None, observers: Sequence[TrainingObserver] = ()) -> Iterator[Any]:
+    """Train prompts and head on ``data``; see the module docstring for the event protocol."""
+    run = _TrainingRun(backbone, data, prompt_config, config, cancel or threading.Event(), observers)
     yield from run.events()
 
 
 class _TrainingRun:
-    def __init__(self, backbone, data, prompt_config, config, cancel, auto):
+    def __init__(self, backbone, data, prompt_config, config, cancel, observers):
         self.backbone, self.data, self.prompt_config, self.config = backbone, data, prompt_config, config
-        self.cancel, self.auto = cancel, auto
-        self.auto_report: dict[str, Any] | None = None
+        self.cancel, self.observers = cancel, list(observers)
         self.device = resolve_device(config.device)
         self.amp_dtype = autocast_dtype(self.device, config.precision)
         self.spec = backbone.preprocess
         self.history: list[dict[str, Any]] = []
+        self.observations: list[dict[str, Any]] = []
         self.timings: dict[str, float] = {}
+        self.started = time.perf_counter()
 
     def events(self) -> Iterator[Any]:
         _seed_everything(self.config.seed)
         yield from self._split()
-        if self.auto is not None:
-            from .autoselect import select_prompt_config
-
-            chosen = yield from select_prompt_config(self.backbone, self.train_set, self.prompt_config, self.config,
-                                                     self.auto, self.cancel)
-            if chosen is None:
-                yield Cancelled()
-                return
-            self.prompt_config, self.auto_report = chosen
-            _seed_everything(self.config.seed)
         self.model = PromptedViT(self.backbone, self.prompt_config, len(self.data.classes)).to(self.device)
-        started = time.perf_counter()
-        yield from self._initialise()
-        self.timings["prototype_seconds"] = time.perf_counter() - started
-        if self.cancel.is_set():
+        self.clock = _WorkClock(self._planned_work())
+        if not (yield from self._timed("start_seconds", self._initialise())):
             yield Cancelled()
             return
         self.model.check_frozen()
-        started = time.perf_counter()
-        finished = yield from self._fit()
-        self.timings["train_seconds"] = time.perf_counter() - started
-        if not finished:
-            yield Cancelled()
-            return
+        if self.prompt_config.uses_prompts:
+            if not (yield from self._timed("train_seconds", self._fit())):
+                yield Cancelled()
+                return
+        yield from self._timed("check_seconds", self._check())
+        self.timings["total_seconds"] = time.perf_counter() - self.started
         yield Finished(self._result())
+
+    def _timed(self, name: str, work):
+        started = time.perf_counter()
+        outcome = yield from work
+        self.timings[name] = time.perf_counter() - started
+        return outcome
 
     # -- data -------------------------------------------------------------
     def _split(self) -> Iterator[Any]:
         counts = self.data.counts()
-        if any(n == 0 for n in counts.values()):
-            empty = [c for c, n in counts.items() if n == 0]
+        empty = [c for c, n in counts.items() if n == 0]
+        if empty:
             raise DatasetError(f"no training images for class(es): {', '.join(empty)}")
         for path, reason in self.data.skipped:
-            yield Notice(f"skipped unreadable file: {reason}")
-        train_idx, val_idx = list(range(len(self.data))), []
-        if self.config.val_fraction > 0:
-            train_idx, val_idx = stratified_split(self.data.labels, self.config.val_fraction, self.config.seed)
-            if not val_idx:
-                yield Notice("no validation split: too few images per class (need at least 2 in a class); "
-                             "training on all images without early stopping")
+            yield Notice(f"skipped unreadable file: {reason}", "skipped_file", (("path", str(path)),
+                                                                              ("reason", reason)))
+        train_idx, check_idx = list(range(len(self.data))), []
+        if self.config.check_fraction > 0:
+            train_idx, check_idx = stratified_split(self.data.labels, self.config.check_fraction, self.config.seed)
+            if not check_idx:
+                yield Notice("no check pictures: every class needs more pictures for some to be set aside; "
+                             "training on all of them, and accuracy cannot be checked", "no_validation_split")
         if min(counts.values()) == 1:
             yield Notice("only one image in some classes: the model can train, but its accuracy cannot be checked "
-                         "until you add more images")
+                         "until you add more images", "single_image_class")
         self.train_set = self.data.subset(train_idx)
-        self.val_set = self.data.subset(val_idx) if val_idx else None
+        self.check_set = self.data.subset(check_idx) if check_idx else None
 
-    # -- initialisation ----------------------------------------------------
+    def _planned_work(self) -> float:
+        images = len(self.train_set)
+        checks = images + (len(self.check_set) if self.check_set else 0)
+        start = images * FORWARD * (2 if self.prompt_config.head_init is HeadInit.PROBE else 1)
+        fitting = 0.0
+        if self.prompt_config.uses_prompts:
+            self.steps = self.config.planned_steps(images)
+            fitting = self.steps * self.config.batch_for(images) * TRAINING_PASS
+        return start + fitting + checks * FORWARD
+
+    # -- start: prompts and head -------------------------------------------
     def _initialise(self) -> Iterator[Any]:
         pc = self.prompt_config
-        needs_tokens = pc.init.uses_prototypes
-        needs_features = pc.head_init is HeadInit.CLASS_MEAN or self.config.standardize_features
+        needs_tokens = pc.uses_prompts and pc.init.uses_prototypes
         layers = pc.prompt_layers(self.backbone.depth)
-        frozen = None
-        if needs_tokens or needs_features:
-            total = math.ceil(len(self.train_set) / self.config.batch_size)
-            yield PhaseStarted(Phase.PROTOTYPES, total, "reading the task's images through the frozen model")
-            passing = frozen_pass(self.backbone.model, self._labelled_eval_batches(self.train_set), pc,
-                                  self.device, self.config.seed, collect_tokens=needs_tokens)
-            frozen = yield from self._report_progress(passing, Phase.PROTOTYPES, total)
-            if frozen is None:
-                return
-        prompts = initial_prompts(pc.init, frozen.layer_tokens if frozen else [], pc, layers,
-                                  self.backbone.embed_dim, self.backbone.architecture.patch_size, self.config.seed)
-        features = frozen.features if frozen else None
+        yield PhaseStarted(Phase.PROTOTYPES, len(self.train_set), "reading the task's images through the model")
+        frozen = yield from self._with_progress(
+            frozen_pass(self.backbone.model, self._labelled(self.train_set), pc, self.device, self.config.seed,
+                        collect_tokens=needs_tokens), Phase.PROTOTYPES)
+        if frozen is None:
+            return False
+        prompts = initial_prompts(pc.init, frozen.layer_tokens, pc, layers, self.backbone.embed_dim,
+                                  self.backbone.architecture.patch_size, self.config.seed)
+        with torch.no_grad():
+            self.model.prompts.copy_(prompts)
+        self.initial_prompts = prompts.clone()
+        features, labels = frozen.features, frozen.labels
+        if pc.head_init is HeadInit.PROBE and pc.uses_prompts:
+            features = yield from self._features(self.train_set)   # the starting prompts change the features
+            if features is None:
+                return False
+        self._initialise_head(features, labels)
+        return True
+
+    def _initialise_head(self, features: torch.Tensor, labels: torch.Tensor) -> None:
+        pc, head = self.prompt_config, self.model.head
         if self.config.standardize_features:
             shift, scale = feature_standardisation(features)
             self.model.set_feature_standardisation(shift.to(self.device), scale.to(self.device))
             features = (features - shift) / scale
         with torch.no_grad():
-            self.model.prompts.copy_(prompts)
-            if pc.head_init is HeadInit.CLASS_MEAN:
-                weight, bias = class_mean_head(features, frozen.labels, len(self.data.classes))
-                self.model.head.weight.copy_(weight)
-                self.model.head.bias.copy_(bias)
+            if pc.head_init is HeadInit.PROBE or not pc.uses_prompts:
+                self.probe = fit_linear_probe(features.numpy(), labels.numpy(), len(self.data.classes),
+                                              seed=self.config.seed)
+                weight, bias = self.probe.folded()
+                head.weight.copy_(torch.from_numpy(weight))
+                head.bias.copy_(torch.from_numpy(bias))
+            elif pc.head_init is HeadInit.CLASS_MEAN:
+                weight, bias = class_mean_head(features, labels, len(self.data.classes))
+                head.weight.copy_(weight)
+                head.bias.copy_(bias)
             else:
-                nn.init.trunc_normal_(self.model.head.weight, std=0.02)
-                nn.init.zeros_(self.model.head.bias)
-        self.initial_prompts = prompts.clone()
+                nn.init.trunc_normal_(head.weight, std=0.02)
+                nn.init.zeros_(head.bias)
 
-    def _report_progress(self, work, phase: str, total: int):
-        """Relay a generator's batch counts as Progress events; None if cancelled midway."""
-        clock = _Eta(total)
-        try:
-            while True:
-                done = next(work)
-                yield Progress(phase, done, total, clock.eta(done))
-                if self.cancel.is_set():
-                    work.close()
-                    return None
-        except StopIteration as stop:
-            return stop.value
-
-    def _labelled_eval_batches(self, subset: LoadedImages):
-        return labelled_batches(subset, self.spec, self.config.batch_size)
-
-    # -- optimisation -----------------------------------------------------
+    # -- fit ----------------------------------------------------------------
     def _fit(self) -> Iterator[Any]:
-        cfg = self.config
-        model = self.model
-        optimizer = torch.optim.AdamW([
-            {"params": [model.prompts], "lr": cfg.learning_rate, "weight_decay": cfg.prompt_weight_decay},
-            {"params": [model.head.weight, model.head.bias], "lr": cfg.head_learning_rate or cfg.learning_rate,
-             "weight_decay": cfg.head_weight_decay},
-        ])
-        steps_per_epoch = math.ceil(len(self.train_set) / cfg.batch_size)
-        total_steps = steps_per_epoch * cfg.epochs
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_cosine(total_steps, cfg))
+        cfg, model = self.config, self.model
+        batch = cfg.batch_for(len(self.train_set))
+        schedule = Schedule(self.steps, cfg.schedule, cfg.warmup_fraction, cfg.min_lr_ratio)
+        groups = [{"params": [model.prompts], "lr": cfg.learning_rate, "weight_decay": cfg.prompt_weight_decay},
+                  {"params": [model.head.weight, model.head.bias], "lr": cfg.head_learning_rate or cfg.learning_rate,
+                   "weight_decay": cfg.head_weight_decay}]
         loss_fn = nn.CrossEntropyLoss(weight=self._class_weights(), label_smoothing=cfg.label_smoothing)
-        scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype is torch.float16)
-        transform = build_train_transform(cfg.augment, self.spec)
-        generator = torch.Generator().manual_seed(cfg.seed)
-        best = _BestState()
-        clock = _Eta(total_steps)
-        yield PhaseStarted(Phase.TRAIN, total_steps, f"training {cfg.epochs} epochs")
-        step = 0
-        for epoch in range(1, cfg.epochs + 1):
-            model.train()
-            order = torch.randperm(len(self.train_set), generator=generator).tolist()
-            loss_sum, correct, seen = 0.0, 0, 0
-            for start in range(0, len(order), cfg.batch_size):
-                if self.cancel.is_set():
-                    return False
-                indices = order[start:start + cfg.batch_size]
-                images = torch.stack([transform(self.train_set.images[i]) for i in indices]).to(self.device)
-                labels = torch.as_tensor(self.train_set.labels[indices]).to(self.device)
-                with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32,
-                                    enabled=self.amp_dtype is not None):
-                    logits = model(images)
-                    loss = loss_fn(logits.float(), labels)
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.step(optimizer)
-                scaler.update()
-                scheduler.step()
-                step += 1
-                loss_value = float(loss.detach())
-                loss_sum += loss_value * len(indices)
-                correct += int((logits.argmax(1) == labels).sum())
-                seen += len(indices)
-                yield TrainStep(epoch, cfg.epochs, step, total_steps, loss_value, _lr(optimizer), clock.eta(step))
-            event = self._end_epoch(epoch, loss_sum / seen, correct / seen, _lr(optimizer), clock.eta(step), best)
-            yield event
-            if best.stale_epochs >= cfg.early_stopping_patience and self.val_set is not None:
-                yield Notice(f"early stopping after epoch {epoch}: no validation improvement for "
-                             f"{cfg.early_stopping_patience} epochs")
-                break
-        if best.state is not None:
-            model.load_state_dict(best.state, strict=False)
-        return True
+        draw = BatchDrawer(self.train_set, build_train_transform(cfg.augment, self.spec), batch, cfg.seed)
+        yield PhaseStarted(Phase.TRAIN, self.steps, f"training {self.steps} steps of {batch} pictures")
+        self._observe(0)
+        checkpoints = {round(self.steps * (i + 1) / HISTORY_POINTS) for i in range(HISTORY_POINTS)}
+        window = []
+        stepping = optimise(model, groups, draw, schedule, loss_fn, self.device, self.amp_dtype, self.cancel)
+        while True:
+            try:
+                report = next(stepping)
+            except StopIteration as stop:
+                return bool(stop.value)
+            window.append(report)
+            yield TrainStep(report.step, self.steps, report.loss, report.learning_rate,
+                            self.clock.eta_after(batch * TRAINING_PASS), report.correct / max(1, report.seen))
+            yield self.clock.advance(batch * TRAINING_PASS, "train")
+            if report.step in checkpoints:
+                self._record(window)
+                window = []
+                self._observe(report.step)
 
-    def _end_epoch(self, epoch, train_loss, train_acc, lr, eta, best: "_BestState") -> EpochEnd:
-        val_loss = val_acc = None
-        if self.val_set is not None:
-            val_loss, val_acc = self._validate()
-            improved = best.offer(val_acc, val_loss, self.model)
-        else:
-            improved = True
-        event = EpochEnd(epoch, self.config.epochs, train_loss, train_acc, val_loss, val_acc, lr, eta, improved)
-        record = {k: v for k, v in asdict(event).items() if k not in ("epochs", "phase")}
-        if self.config.record_prompt_information:
-            record["prompt_information"] = self._diagnostics()
-        self.history.append(record)
-        return event
+    def _record(self, window) -> None:
+        seen = sum(r.seen for r in window)
+        self.history.append({"step": window[-1].step, "loss": float(np.mean([r.loss for r in window])),
+                             "batch_accuracy": sum(r.correct for r in window) / max(1, seen),
+                             "learning_rate": window[-1].learning_rate,
+                             "seconds": round(time.perf_counter() - self.started, 2)})
 
-    def _diagnostics(self) -> dict[str, Any]:
-        from .analysis import epoch_diagnostics
-
-        sample = self.train_set.subset(range(min(len(self.train_set), 4 * self.config.batch_size)))
-        images = torch.cat([batch for batch, _ in self._labelled_eval_batches(sample)]).to(self.device)
-        return epoch_diagnostics(self.model, images)
-
-    def _validate(self) -> tuple[float, float]:
-        logits, labels = predict_logits(self.model, self._labelled_eval_batches(self.val_set), self.device,
-                                        self.amp_dtype)
-        loss = float(nn.functional.cross_entropy(logits, labels))
-        return loss, float((logits.argmax(1) == labels).float().mean())
+    def _observe(self, step: int) -> None:
+        for observer in self.observers:
+            self.observations.append({"step": step, **observer.observe(self.model, step)})
 
     def _class_weights(self) -> torch.Tensor | None:
         if not self.config.balance_classes:
@@ -275,24 +251,106 @@ class _TrainingRun:
         weights = counts.sum() / (len(counts) * np.maximum(counts, 1))
         return torch.as_tensor(weights, dtype=torch.float32, device=self.device)
 
+    # -- check ----------------------------------------------------------------
+    def _check(self) -> Iterator[Any]:
+        yield PhaseStarted(Phase.EVAL, len(self.train_set), "checking the trained task")
+        train_features = yield from self._features(self.train_set)
+        self.metrics: dict[str, Any] = {"train_accuracy": self._accuracy(train_features, self.train_set.labels)}
+        if self.check_set is not None:
+            check_features = yield from self._features(self.check_set)
+            self.metrics.update(check_accuracy=self._accuracy(check_features, self.check_set.labels),
+                                check_images=len(self.check_set), check_method="held-out")
+        self.rejection = calibrate_rejection(train_features.numpy(), self.train_set.labels, len(self.data.classes),
+                                             self.config.seed)
+
+    def _accuracy(self, features: torch.Tensor, labels: np.ndarray) -> float:
+        with torch.no_grad():
+            model = self.model
+            logits = model.head((features.to(self.device) - model.feature_shift) / model.feature_scale)
+        return float((logits.argmax(1).cpu().numpy() == labels).mean())
+
+    def _features(self, subset: LoadedImages):
+        """Head features of ``subset`` (no augmentation), with progress; None if cancelled."""
+        self.model.eval()
+        chunks = []
+        with torch.no_grad():
+            for images, _ in self._labelled(subset):
+                if self.cancel.is_set():
+                    return None
+                chunks.append(self.model.features(images.to(self.device)).float().cpu())
+                yield self.clock.advance(len(images) * FORWARD, "check")
+        return torch.cat(chunks)
+
+    # -- helpers ------------------------------------------------------------------
+    def _with_progress(self, work, phase: str):
+        """Relay a generator's batch counts as progress events; None if cancelled midway."""
+        batches = math.ceil(len(self.train_set) / self.config.batch_size)
+        try:
+            while True:
+                done = next(work)
+                yield Progress(phase, done, batches)
+                yield self.clock.advance(min(self.config.batch_size, len(self.train_set)) * FORWARD, "prepare")
+                if self.cancel.is_set():
+                    work.close()
+                    return None
+        except StopIteration as stop:
+            return stop.value
+
+    def _labelled(self, subset: LoadedImages):
+        return labelled_batches(subset, self.spec, self.config.batch_size)
+
     def _result(self) -> TrainResult:
         self.model.eval()
-        last = self.history[-1] if self.history else {}
-        metrics = {
-            "train_accuracy": last.get("train_accuracy"),
-            "train_loss": last.get("train_loss"),
-            "val_accuracy": max((h["val_accuracy"] for h in self.history if h["val_accuracy"] is not None),
-                                default=None),
-            "epochs_run": len(self.history),
-            **{k: round(v, 3) for k, v in self.timings.items()},
-            "device": str(self.device),
-            "precision": str(self.amp_dtype).replace("torch.", "") if self.amp_dtype else "fp32",
-        }
+        batch = self.config.batch_for(len(self.train_set))
+        steps = self.steps if self.prompt_config.uses_prompts else 0
+        metrics = {**self.metrics, "steps": steps, "image_passes": steps * batch,
+                   **{k: round(v, 3) for k, v in self.timings.items()},
+                   "device": str(self.device),
+                   "precision": str(self.amp_dtype).replace("torch.", "") if self.amp_dtype else "fp32"}
         summary = {"data_dir": str(self.data.root.resolve()) if self.data.root else None,
-                   "train_images": len(self.train_set), "val_images": len(self.val_set) if self.val_set else 0,
-                   "per_class": self.data.counts(), "skipped_files": [str(p) for p, _ in self.data.skipped]}
+                   "train_images": len(self.train_set), "check_images": len(self.check_set) if self.check_set else 0,
+                   "per_class": self.data.counts(), "skipped_files": [str(p) for p, _ in self.data.skipped],
+                   # class/file of every picture used, so a later check can tell new pictures from these
+                   "train_files": _names(self.train_set), "check_files": _names(self.check_set)}
         return TrainResult(self.model, list(self.data.classes), self.prompt_config, self.config, metrics,
-                           self.history, self.initial_prompts, summary, self.auto_report)
+                           self.history, self.initial_prompts, summary, rejection=self.rejection,
+                           observations=self.observations)
+
+
+class BatchDrawer:
+    """Step -> (augmented images, labels): a seeded permutation per pass, cut into batches of ``size``."""
+
+    def __init__(self, subset: LoadedImages, transform, size: int, seed: int):
+        self.subset, self.transform, self.size = subset, transform, size
+        self.generator = torch.Generator().manual_seed(seed)
+        self.order: list[int] = []
+
+    def __call__(self, step: int):
+        if len(self.order) < self.size:
+            self.order += torch.randperm(len(self.subset), generator=self.generator).tolist()
+        indices, self.order = self.order[:self.size], self.order[self.size:]
+        images = torch.stack([self.transform(self.subset.images[i]) for i in indices])
+        return images, torch.as_tensor(self.subset.labels[indices])
+
+
+class _WorkClock:
+    """The whole run as units of work (picture passes): one fraction that never goes back, and an ETA."""
+
+    def __init__(self, total: float):
+        self.total, self.done = max(total, 1e-9), 0.0
+        self.started = time.perf_counter()
+
+    def advance(self, units: float, stage: str) -> RunProgress:
+        self.done = min(self.total, self.done + units)
+        elapsed = time.perf_counter() - self.started
+        return RunProgress(self.done / self.total, elapsed, self.eta_after(0.0), stage)
+
+    def eta_after(self, units: float) -> float | None:
+        done = self.done + units
+        if done <= 0:
+            return None
+        elapsed = time.perf_counter() - self.started
+        return elapsed / done * max(0.0, self.total - done)
 
 
 def labelled_batches(subset: LoadedImages, spec, batch_size: int):
@@ -313,56 +371,8 @@ def predict_logits(model: nn.Module, batches, device: torch.device,
     return torch.cat(outputs), torch.cat(targets)
 
 
-class _BestState:
-    """Best validation state so far: higher accuracy wins, then a loss lower by at least MIN_DELTA."""
-
-    MIN_DELTA = 1e-4
-
-    def __init__(self):
-        self.accuracy = -1.0
-        self.loss = float("inf")
-        self.state: dict[str, torch.Tensor] | None = None
-        self.stale_epochs = 0
-
-    def offer(self, accuracy: float, loss: float, model: PromptedViT) -> bool:
-        better = accuracy > self.accuracy or (accuracy == self.accuracy and loss < self.loss - self.MIN_DELTA)
-        if better:
-            self.accuracy, self.loss = accuracy, loss
-            self.state = {k: v.detach().clone() for k, v in model.state_dict().items() if not k.startswith("backbone.")}
-            self.stale_epochs = 0
-            return True
-        self.stale_epochs += 1
-        return False
-
-
-class _Eta:
-    """Seconds left, from the average step time so far."""
-
-    def __init__(self, total_steps: int):
-        self.total = total_steps
-        self.started = time.perf_counter()
-
-    def eta(self, step: int) -> float | None:
-        if step == 0:
-            return None
-        elapsed = time.perf_counter() - self.started
-        return elapsed / step * (self.total - step)
-
-
-def _warmup_cosine(total_steps: int, config: TrainConfig):
-    warmup = int(total_steps * config.warmup_fraction)
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        progress = (step - warmup) / max(1, total_steps - warmup)
-        return config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
-    return factor
-
-
-def _lr(optimizer: torch.optim.Optimizer) -> float:
-    return float(optimizer.param_groups[0]["lr"])
+def _names(subset: LoadedImages | None) -> list[str]:
+    return [f"{path.parent.name}/{path.name}" for path in subset.paths] if subset is not None else []
 
 
 def _seed_everything(seed: int) -> None:

@@ -39,15 +39,21 @@ class Bundle:
     tasks: dict[str, BundleTask]
 
     @classmethod
-    def open(cls, root: str | os.PathLike, verify: bool = True) -> "Bundle":
-        """Read the manifest and every task pack; with ``verify``, check sha256 of backbone and packs."""
+    def open(cls, root: str | os.PathLike, verify: bool = True, *,
+             known_backbone_sha256: str | None = None) -> "Bundle":
+        """Read the manifest and every task pack; with ``verify``, check sha256 of backbone and packs.
+
+        ``known_backbone_sha256``: the backbone a running station already checked. When the manifest still
+        names it, the file is not hashed again (bundle changes never rewrite it), so re-reading a bundle
+        for its tasks costs only the task packs.
+        """
         root = Path(root)
         manifest = read_manifest(root)
         contract = BundleContract.from_dict(manifest["contract"])
         bundle = cls(root=root, manifest=manifest, contract=contract, tasks={})
         if not bundle.backbone_path.is_file():
             raise BundleError(f"{root}: {BACKBONE_NAME} is missing")
-        if verify:
+        if verify and bundle.backbone_sha256 != known_backbone_sha256:
             bundle.verify_backbone()
         for entry in manifest["tasks"]:
             bundle.tasks[entry["name"]] = bundle._open_task(entry, verify)

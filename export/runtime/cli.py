@@ -1,4 +1,4 @@
-"""``vpt infer`` and ``vpt deploy``: the station's own commands (torch-free).
+"""``vpt infer``, ``vpt serve`` and ``vpt deploy``: the station's own commands (torch-free).
 
 Registration imports nothing heavy; each handler imports what it needs.
 """
@@ -14,6 +14,7 @@ from vpt_core.console import say
 
 def register(commands) -> None:
     _register_infer(commands)
+    _register_serve(commands)
     _register_deploy(commands)
 
 
@@ -33,6 +34,55 @@ def _register_infer(commands) -> None:
     parser.add_argument("--threads", type=int, default=None, help="ONNX Runtime CPU threads")
     parser.add_argument("--max-retries", type=int, default=10, help="reconnect attempts for a lost camera/stream")
     parser.set_defaults(handler=run_infer)
+
+
+def _register_serve(commands) -> None:
+    parser = commands.add_parser(
+        "serve", help="run a bundle as a service: HTTP API for tasks and verdicts, results to logs/MQTT/webhooks",
+        description="One backbone loaded once; tasks switched, added, replaced and rolled back over HTTP without a "
+                    "restart; optional continuous inspection of --source; results to a JSON-lines log, kept "
+                    "pictures, MQTT or a webhook. API description at http://HOST:PORT/docs. Needs the station "
+                    "extra: pip install 'vpt-toolkit[station]'.")
+    parser.add_argument("bundle", metavar="BUNDLE_DIR")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1; anything else needs --token-file)")
+    parser.add_argument("--port", type=int, default=8080, help="TCP port (0: any free port, printed at start)")
+    parser.add_argument("--task", metavar="NAME", help="task current at start (default: the bundle's first)")
+    parser.add_argument("--token-file", metavar="FILE", help="bearer token required on every call (first line)")
+    parser.add_argument("--backend", choices=("auto", "onnxruntime", "tensorrt"), default="auto")
+    parser.add_argument("--threads", type=int, default=None, help="ONNX Runtime CPU threads")
+    source = parser.add_argument_group("continuous inspection")
+    source.add_argument("--source", metavar="IMAGE_DIR|VIDEO_FILE|CAMERA_INDEX|RTSP_URL",
+                        help="inspect frames continuously with the current task")
+    source.add_argument("--source-loop", action="store_true", help="play a folder or video again at its end")
+    source.add_argument("--source-fps", type=float, default=None, metavar="FPS", help="pace folders and videos")
+    source.add_argument("--source-retry-window", type=float, default=30.0, metavar="SECONDS",
+                        help="a lost camera may take this long to come back before /v1/health says 503 "
+                             "(reconnecting goes on)")
+    limits = parser.add_argument_group("limits")
+    limits.add_argument("--max-upload-mb", type=float, default=32.0, help="largest request body")
+    limits.add_argument("--max-pixels", type=int, default=50_000_000, help="largest picture (width x height)")
+    limits.add_argument("--max-batch", type=int, default=None,
+                        help="most pictures merged into one engine run (default: 1 on a CPU, where a batch is no "
+                             "faster per picture; 8 on a GPU)")
+    limits.add_argument("--results-kept", type=int, default=1000, help="results kept for GET /v1/results")
+    limits.add_argument("--watch-interval", type=float, default=2.0, metavar="SECONDS",
+                        help="look for bundle changes by other commands this often (0: never)")
+    sinks = parser.add_argument_group("results leaving the station")
+    sinks.add_argument("--log", metavar="DIR", help="one JSON line per result, rotated by size")
+    sinks.add_argument("--log-file-mb", type=float, default=10.0)
+    sinks.add_argument("--log-total-mb", type=float, default=100.0, help="never more than this on disk")
+    sinks.add_argument("--save-images", metavar="DIR", help="keep pictures for review and retraining")
+    sinks.add_argument("--save-classes", metavar="A,B", help="only pictures given these labels")
+    sinks.add_argument("--save-uncertain", action="store_true", help="pictures whose result is uncertain")
+    sinks.add_argument("--save-max-files", type=int, default=10_000, help="oldest deleted beyond this many")
+    sinks.add_argument("--save-max-mb", type=float, default=2048.0, help="oldest deleted beyond this size")
+    sinks.add_argument("--mqtt", metavar="mqtt://HOST:PORT/TOPIC", help="publish each result (QoS 1)")
+    sinks.add_argument("--mqtt-buffer", type=int, default=1000, help="results kept while the broker is away")
+    sinks.add_argument("--webhook", metavar="URL", help="POST each result as JSON, retried with back-off")
+    sinks.add_argument("--webhook-buffer", type=int, default=1000, help="results kept while the receiver fails")
+    parser.add_argument("--access-log", action="store_true", help="log every HTTP request")
+    parser.set_defaults(handler=run_serve)
 
 
 def _register_deploy(commands) -> None:
@@ -86,6 +136,24 @@ def run_infer(args: argparse.Namespace) -> int:
         _report_summary(summary, args)
         station.close()
     return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from vpt_core.errors import VptError
+
+    try:
+        from .serve.options import options_from_args
+        from .serve.server import serve
+    except ImportError as error:
+        if error.name and error.name.split(".")[0] in STATION_PACKAGES:
+            raise VptError(f"vpt serve needs the station extra ({error.name} is not installed): "
+                           "pip install 'vpt-toolkit[station]'") from error
+        raise
+    return serve(options_from_args(args), token_file=args.token_file)
+
+
+STATION_PACKAGES = {"fastapi", "starlette", "uvicorn", "prometheus_client", "pydantic", "multipart",
+                    "python_multipart", "anyio"}
 
 
 def _report_summary(summary, args) -> None:

@@ -22,7 +22,8 @@ import numpy as np
 from vpt_core.atomicio import atomic_path
 from vpt_core.contract import FEATURES_OUTPUT
 from vpt_core.errors import ImageReadError, QuantizationRefusedError
-from vpt_core.imagefiles import list_images, spread
+from vpt_core.imagefiles import list_images
+from vpt_core.splits import spread
 from vpt_core.images import read_image_rgb
 from vpt_core.manifest import INT8_CPU_NAME, now_iso, sha256_file
 

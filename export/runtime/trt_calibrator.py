@@ -26,7 +26,8 @@ from vpt_core.images import read_image_rgb
 
 from vpt_core.contract import BundleContract
 from vpt_core.errors import VptError
-from vpt_core.imagefiles import list_images, spread
+from vpt_core.imagefiles import list_images
+from vpt_core.splits import spread
 
 DEFAULT_CALIBRATION_BATCH = 8
 DEFAULT_CALIBRATION_IMAGES = 512

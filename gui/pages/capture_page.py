@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMessageBox, QProgressDialog, QPushButton,
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
 from ..camera import RUNNING, CameraController
 from ..dialogs.image_viewer import ImageViewer
 from ..i18n import Retranslating
-from ..jobs import import_job
-from ..project_files import expand_image_paths
+from ..importer import PictureImporter
 from ..session import ProjectSession
 from vpt_core.frames import SourceSpec
-from ..undo_commands import DeleteImagesCommand, ImportImagesCommand, MoveImagesCommand
+from ..undo_commands import DeleteImagesCommand, MoveImagesCommand
 from ..widgets.class_list import ClassList
 from ..widgets.preview_view import PreviewView
 from ..widgets.source_bar import SourceBar
 from ..widgets.thumbnail_grid import ThumbnailGrid
-from ..widgets.thumbnail_model import ThumbnailLoader, ThumbnailModel
-from ..workers import start_job
+from ..widgets.thumbnail_model import THUMB_SIZE, ThumbnailLoader, ThumbnailModel
 
-BURST_INTERVAL_MS = 200
+BURST_INTERVAL_S = 0.2          # at most five pictures a second: a moving part shows different sides
+BURST_MAX_REPEATS = 10          # frames in a row that repeat a taken picture before a burst gives up
 
 
 class CapturePage(Retranslating, QWidget):
@@ -34,8 +35,11 @@ class CapturePage(Retranslating, QWidget):
         super().__init__(parent)
         self.session, self.camera = session, camera
         self.burst_left = 0
+        self.burst_taken: set[bytes] = set()   # digests of the pictures this burst saved
+        self.burst_repeats = 0                 # frames in a row that repeated one of them
         self.last_captured_number = -1
-        self.import_thread = None
+        self.importer = PictureImporter(session, self)
+        self.importFinished = self.importer.finished
         self.source_bar = SourceBar()
         self.preview = PreviewView()
         self.capture_button = QPushButton(objectName="primary")
@@ -48,10 +52,10 @@ class CapturePage(Retranslating, QWidget):
         self.loader.start()
         self.model = ThumbnailModel(self.loader, self)
         self.grid = ThumbnailGrid(self.model)
+        self.grid.setMinimumHeight(THUMB_SIZE + 40)   # at least one whole row: thumbnails are never cut
         self.grid_title = QLabel()
         self.import_files_button, self.import_folder_button = QPushButton(), QPushButton()
-        self.burst_timer = QTimer(self, interval=BURST_INTERVAL_MS)
-        self.flash_timer = QTimer(self, singleShot=True, interval=120)
+        self.burst_last_time = 0.0
         self._build()
         self._connect()
         self._make_shortcuts()
@@ -107,8 +111,6 @@ class CapturePage(Retranslating, QWidget):
         self.camera.fpsChanged.connect(self.preview.set_fps)
         self.capture_button.clicked.connect(self.capture_one)
         self.burst_button.clicked.connect(self.toggle_burst)
-        self.burst_timer.timeout.connect(self._burst_tick)
-        self.flash_timer.timeout.connect(lambda: setattr(self.preview, "flash", False))
         self.class_list.currentClassChanged.connect(self.show_class)
         self.session.imagesChanged.connect(self._images_changed)
         self.session.classesChanged.connect(lambda: self._images_changed(""))
@@ -119,6 +121,8 @@ class CapturePage(Retranslating, QWidget):
         self.grid.filesDropped.connect(self.import_paths)
         self.import_files_button.clicked.connect(self.ask_import_files)
         self.import_folder_button.clicked.connect(self.ask_import_folder)
+        self.importer.message.connect(self.message)
+        self.importer.problem.connect(self.show_problem)
 
     def _make_shortcuts(self) -> None:
         context = Qt.ShortcutContext.WidgetWithChildrenShortcut
@@ -149,8 +153,7 @@ class CapturePage(Retranslating, QWidget):
         ready = bool(name) and self.camera.state == RUNNING
         self.capture_button.setEnabled(ready)
         self.burst_button.setEnabled(ready or self.burst_left > 0)
-        self.import_files_button.setEnabled(bool(name))
-        self.import_folder_button.setEnabled(bool(name))
+        self.import_files_button.setEnabled(bool(name))   # a folder of class folders needs no class first
 
     # -- source -----------------------------------------------------------
     def start_source(self, spec: SourceSpec) -> None:
@@ -161,6 +164,8 @@ class CapturePage(Retranslating, QWidget):
     def _on_frame(self, frame) -> None:
         if self.isVisible():
             self.preview.show_frame(frame)
+        if self.burst_left:
+            self._burst_frame(frame)
 
     def _on_camera_state(self, state: str, detail: str) -> None:
         self.preview.set_state(state, detail)
@@ -176,7 +181,7 @@ class CapturePage(Retranslating, QWidget):
         self.message.emit(text)
 
     # -- capture ------------------------------------------------------------
-    def capture_one(self) -> bool:
+    def capture_one(self, burst: bool = False) -> bool:
         """Save the newest frame to the chosen class; False (with a reason shown) if it cannot."""
         name = self.class_list.current_class()
         frame = self.camera.latest_frame
@@ -188,8 +193,14 @@ class CapturePage(Retranslating, QWidget):
             return False
         self.session.capture(name, frame.rgb)
         self.last_captured_number = frame.number
-        self.preview.flash = True
-        self.flash_timer.start()
+        if burst:
+            taken = self.burst_count.value() - self.burst_left + 1
+            notice = self.tr("✔ {taken} of {total} taken for “{name}”").format(
+                taken=taken, total=self.burst_count.value(), name=name)
+        else:
+            notice = self.tr("✔ Picture taken for “{name}”").format(name=name)
+        self.preview.show_notice(notice)
+        self.message.emit(notice)
         return True
 
     def toggle_burst(self) -> None:
@@ -197,22 +208,45 @@ class CapturePage(Retranslating, QWidget):
             self._stop_burst()
         elif self.class_list.current_class() and self.camera.state == RUNNING:
             self.burst_left = self.burst_count.value()
-            self.burst_timer.start()
-            self._burst_tick()
+            self.burst_taken.clear()
+            self.burst_repeats, self.burst_last_time = 0, 0.0
+            self.problem_label.clear()
+            self._update_capture_texts()
+            if self.camera.latest_frame is not None:
+                self._burst_frame(self.camera.latest_frame)
 
-    def _burst_tick(self) -> None:
-        frame = self.camera.latest_frame
-        if frame is None or frame.number == self.last_captured_number:
-            return   # wait for a new picture rather than saving the same one twice
-        if self.capture_one():
+    def _burst_frame(self, frame) -> None:
+        """Take this frame if it differs from every picture the burst took.
+
+        Each arriving frame is looked at (a timer could keep landing on the same
+        picture of a folder played in a loop), and the pixels are compared: a
+        folder starts again at its end and a still video repeats frames.
+        """
+        if time.monotonic() - self.burst_last_time < BURST_INTERVAL_S:
+            return
+        digest = hashlib.blake2b(frame.rgb.tobytes(), digest_size=16).digest()
+        if digest in self.burst_taken:
+            self.burst_repeats += 1
+            if self.burst_repeats > max(BURST_MAX_REPEATS, 2 * len(self.burst_taken)):
+                self._burst_ran_out()   # a whole round of repeats: nothing new is coming
+            return
+        self.burst_repeats = 0
+        if self.capture_one(burst=True):
+            self.burst_taken.add(digest)
+            self.burst_last_time = time.monotonic()
             self.burst_left -= 1
         if self.burst_left <= 0:
             self._stop_burst()
         self._update_capture_texts()
 
+    def _burst_ran_out(self) -> None:
+        taken = len(self.burst_taken)
+        self._stop_burst()
+        self.show_problem(self.tr("The picture source shows only {count} different pictures, so the burst stopped "
+                                  "after {count}. Repeats are not saved.").format(count=taken))
+
     def _stop_burst(self) -> None:
         self.burst_left = 0
-        self.burst_timer.stop()
         self._update_capture_texts()
 
     def _write_failed(self, text: str) -> None:
@@ -259,44 +293,15 @@ class CapturePage(Retranslating, QWidget):
         if folder:
             self.import_paths([Path(folder)])
 
-    def import_paths(self, items: list) -> None:
-        """Copy pictures (folders searched inside) into the chosen class, in the background."""
-        name = self.class_list.current_class()
-        if not name or self.import_thread is not None:
-            return
-        paths = expand_image_paths(items)
-        progress = QProgressDialog(self.tr("Importing pictures into “{name}”…").format(name=name),
-                                   self.tr("Cancel"), 0, max(1, len(paths)), self)
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
-        progress.setMinimumDuration(500)
-        self.import_thread = start_job(import_job(paths, self.session.project.class_dir(name)),
-                                       on_event=lambda e: progress.setValue(e.done),
-                                       on_success=lambda result: self._import_done(result, progress),
-                                       on_failure=lambda text: self._import_failed(text, progress), parent=self)
-        progress.canceled.connect(self.import_thread.cancel)
+    def import_paths(self, items: list) -> bool:
+        """Copy pictures (folders searched inside) into the chosen class, or folders of classes as classes."""
+        return self.importer.import_items([Path(item) for item in items], self.class_list.current_class() or "")
 
-    def _import_done(self, result, progress) -> None:
-        progress.close()
-        self.import_thread = None
-        if result.added:
-            self.session.undo_stack.push(ImportImagesCommand(self.session, result.added))
-        summary = self.tr("Imported {added} picture(s).").format(added=len(result.added))
-        self.message.emit(summary)
-        if result.skipped:
-            listing = "\n".join(result.skipped[:15]) + ("\n…" if len(result.skipped) > 15 else "")
-            QMessageBox.information(self, self.tr("Import"), self.tr(
-                "{summary}\n\n{skipped} file(s) were left out because they are not readable pictures:\n{listing}"
-            ).format(summary=summary, skipped=len(result.skipped), listing=listing))
-        self.importFinished.emit()
-
-    def _import_failed(self, text: str, progress) -> None:
-        progress.close()
-        self.import_thread = None
-        self.show_problem(self.tr("Import stopped: {error}").format(error=text))
-        self.importFinished.emit()
-
-    importFinished = Signal()
+    @property
+    def import_thread(self):
+        return self.importer.thread
 
     def shutdown(self) -> None:
         self._stop_burst()
+        self.importer.shutdown()
         self.loader.stop()

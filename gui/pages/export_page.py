@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QListWidget, QListWidgetItem, QProgressBar,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ..i18n import Retranslating, set_text
 from ..jobs import ExportOutcome, ExportProgress, export_job
+from ..open_folder import open_folder
 from ..session import ProjectSession
 from ..workers import start_job
 
@@ -33,12 +33,14 @@ class ExportPage(Retranslating, QWidget):
         super().__init__(parent)
         self.session = session
         self.thread = None
+        self.status_kind = ""            # "idle" while the status only says what to do next
         self.outcome: ExportOutcome | None = None
         self.title = QLabel(objectName="pageTitle")
         self.intro = QLabel(wordWrap=True)
         self.tasks = QListWidget()
         self.build_button = QPushButton(objectName="primary")
         self.open_button = QPushButton()
+        self.cancel_button = QPushButton(visible=False)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.status = QLabel(wordWrap=True)
@@ -49,6 +51,7 @@ class ExportPage(Retranslating, QWidget):
         self.details.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         buttons = QHBoxLayout()
         buttons.addWidget(self.build_button, 2)
+        buttons.addWidget(self.cancel_button, 1)
         buttons.addWidget(self.open_button, 1)
         layout = QVBoxLayout(self)
         for widget in (self.title, self.intro, self.tasks):
@@ -59,6 +62,7 @@ class ExportPage(Retranslating, QWidget):
         layout.addWidget(self.details, 1)
         self.build_button.clicked.connect(self.build)
         self.open_button.clicked.connect(self.open_folder)
+        self.cancel_button.clicked.connect(self.cancel)
         self.tasks.itemChanged.connect(lambda _: self._update_buttons())
         session.tasksChanged.connect(self.refresh_tasks)
         self.retranslate()
@@ -71,6 +75,7 @@ class ExportPage(Retranslating, QWidget):
                                    "answers as here."))
         self.build_button.setText(self.tr("Build bundle"))
         self.open_button.setText(self.tr("Open folder"))
+        self.cancel_button.setText(self.tr("Cancel"))
         self.details.setHorizontalHeaderLabels([self.tr("Item"), self.tr("Value")])
         self._show_rows()
         self._update_buttons()
@@ -89,6 +94,7 @@ class ExportPage(Retranslating, QWidget):
             self.tasks.addItem(item)
         self.tasks.blockSignals(False)
         self._update_buttons()
+        self._show_idle_status()
 
     def checked_tasks(self) -> list[Path]:
         items = (self.tasks.item(row) for row in range(self.tasks.count()))
@@ -103,9 +109,16 @@ class ExportPage(Retranslating, QWidget):
 
     def _update_buttons(self) -> None:
         self.build_button.setEnabled(self.thread is None and bool(self.checked_tasks()))
+        self.cancel_button.setVisible(self.thread is not None)
         self.open_button.setEnabled(self.outcome is not None)
-        if not self.tasks.count():
-            set_text(self.status, lambda: self.tr("No task yet: train one on the Train page."))
+
+    def _show_idle_status(self) -> None:
+        """Before any build: say what to do (tasks may appear or disappear while the page exists)."""
+        if self.thread is not None or self.outcome is not None or self.status_kind not in ("", "idle"):
+            return
+        self.status_kind = "idle"
+        set_text(self.status, lambda: self.tr("Tick the tasks and press Build bundle.") if self.tasks.count()
+                 else self.tr("No task yet: train one on the Train page."))
 
     def parity_images(self) -> list[Path]:
         project = self.session.project
@@ -120,6 +133,7 @@ class ExportPage(Retranslating, QWidget):
         self.details.setRowCount(0)
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
+        self.status_kind = "busy"
         set_text(self.status, lambda: self.tr("Building the bundle: exporting the model and checking its answers…"))
         self.thread = start_job(export_job(tasks, bundle_dir, self.parity_images()), self._on_event,
                                 self._on_success, self._on_failure, self)
@@ -143,11 +157,21 @@ class ExportPage(Retranslating, QWidget):
                 "exporting backbone.onnx": self.tr("exporting the model"),
                 "writing bundle": self.tr("writing the files"), "done": self.tr("done")}.get(stage, stage)
 
-    def _on_success(self, outcome: ExportOutcome) -> None:
+    def cancel(self) -> None:
+        if self.thread is not None:
+            self.thread.cancel()
+            set_text(self.status, lambda: self.tr("Stopping… (after the current step)"))
+
+    def _on_success(self, outcome: ExportOutcome | None) -> None:
         self.thread = None
         self.outcome = outcome
         self.progress.setVisible(False)
         self._show_rows()
+        if outcome is None:
+            set_text(self.status, lambda: self.tr("Export cancelled; no bundle was written."))
+            self._update_buttons()
+            self.exported.emit(None)
+            return
         set_text(self.status, lambda: self.tr("Bundle ready: {folder}").format(folder=outcome.bundle_dir))
         self._update_buttons()
         self.message.emit(self.status.text())
@@ -185,10 +209,16 @@ class ExportPage(Retranslating, QWidget):
         self.message.emit(text)
         self.exported.emit(None)
 
-    def open_folder(self) -> None:
-        if self.outcome is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.outcome.bundle_dir)))
+    def open_folder(self) -> str:
+        """Open the bundle's folder; without a file manager, say where it is (returned for tests)."""
+        if self.outcome is None:
+            return ""
+        problem = open_folder(self.outcome.bundle_dir, self)
+        if problem:
+            self.message.emit(problem.replace("\n", " "))
+        return problem
 
     def shutdown(self) -> None:
         if self.thread is not None:
-            self.thread.wait(60000)
+            self.thread.cancel()
+            self.thread.wait(120000)

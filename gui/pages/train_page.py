@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QProgressBar, QPushButton, QScrollArea,
                                QSplitter, QVBoxLayout, QWidget)
 
+from vpt_core.errors import VptError
+from vpt_core.packformat import read_task_pack
 from vpt_engine import events as ev
 
+from ..accuracy import check_figure
 from ..i18n import Retranslating, set_text
-from ..jobs import LOADING_BACKBONE, TrainedRun, TrainRequest, training_job
+from ..jobs import TrainedRun, TrainRequest, training_job
 from ..prechecks import can_train, training_checks
+from ..run_progress import RunProgressTracker
 from ..session import ProjectSession
+from ..training_texts import duration_text, notice_text, phase_text, time_line
 from ..widgets.chart import LineChart
 from ..widgets.precheck_list import PreCheckList
 from ..widgets.runs_table import RunsTable, RunSummary
@@ -33,6 +38,10 @@ class TrainPage(Retranslating, QWidget):
         self.phase = ""
         self.last_run: TrainedRun | None = None
         self.events_seen = 0
+        self.notice_events: list = []
+        self.tracker = RunProgressTracker()
+        self.clock_timer = QTimer(self, interval=1000)     # time so far keeps counting between events
+        self.clock_timer.timeout.connect(self._show_progress)
         self.title = QLabel(objectName="pageTitle")
         self.form = TrainSettingsForm()
         self.checks = PreCheckList()
@@ -53,6 +62,7 @@ class TrainPage(Retranslating, QWidget):
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
         self.form.changed.connect(self.refresh_checks)
+        self.form.modelChosen.connect(self._store_model)
         self.runs.runSelected.connect(self.show_run)
         session.classesChanged.connect(self.refresh_checks)
         session.imagesChanged.connect(lambda _: self.refresh_checks())
@@ -63,18 +73,27 @@ class TrainPage(Retranslating, QWidget):
         self.refresh_runs()
 
     def _build(self) -> None:
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.addWidget(self.title)
-        left_layout.addWidget(self.form)
-        left_layout.addWidget(self.checks)
-        left_layout.addStretch(1)
+        settings = QWidget()
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.addWidget(self.title)
+        settings_layout.addWidget(self.form)
+        settings_layout.addWidget(self.checks)
+        settings_layout.addStretch(1)
+        # Only the settings scroll, never sideways; Start and Cancel stay below them, always in view.
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(settings)
+        self.settings_scroll = scroll
+        self.form.advanced_toggle.toggled.connect(lambda _: self._fit_settings_width())
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button, 2)
         buttons.addWidget(self.cancel_button, 1)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(scroll, 1)
         left_layout.addLayout(buttons)
-        scroll = QScrollArea(widgetResizable=True)
-        scroll.setWidget(left)
         charts = QHBoxLayout()
         charts.addWidget(self.loss_chart)
         charts.addWidget(self.accuracy_chart)
@@ -89,7 +108,7 @@ class TrainPage(Retranslating, QWidget):
         right_layout.addLayout(charts, 1)
         right_layout.addWidget(self.notices)
         top = QSplitter(Qt.Orientation.Horizontal)
-        top.addWidget(scroll)
+        top.addWidget(left)
         top.addWidget(right)
         top.setStretchFactor(1, 2)
         bottom = QWidget()
@@ -113,18 +132,33 @@ class TrainPage(Retranslating, QWidget):
         self.loss_chart.title = self.tr("Error (loss): lower is better")
         self.accuracy_chart.title = self.tr("Accuracy: higher is better")
         for chart in (self.loss_chart, self.accuracy_chart):
-            chart.x_label = self.tr("round")
+            chart.x_label = self.tr("step")
         self.loss_chart.set_series("train", self.tr("training"), "#0072B2")
-        self.loss_chart.set_series("val", self.tr("check pictures"), "#D55E00", dashed=True)
         self.accuracy_chart.set_series("train", self.tr("training"), "#0072B2")
-        self.accuracy_chart.set_series("val", self.tr("check pictures"), "#D55E00", dashed=True)
+        self._fit_settings_width()
+        self.notices.clear()   # notices are kept as events, so they can be said again in the new language
+        self.notices.addItems([notice_text(event) for event in self.notice_events])
         if getattr(self.phase_label, "_make_text", None) is None:   # nothing shown yet
             set_text(self.phase_label, lambda: self.tr("Ready."))
         self._update_buttons()
 
+    def _fit_settings_width(self) -> None:
+        """The settings never narrower than their content (no sideways scrolling hides Change… or a field)."""
+        scroll = self.settings_scroll
+        scroll.widget().adjustSize()
+        width = scroll.widget().minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4
+        scroll.setMinimumWidth(width)
+
     # -- checks -------------------------------------------------------------
     def current_checks(self):
-        return training_checks(self.session.project.image_counts(), self.form.backbone_config())
+        return training_checks(self.session.project.image_counts(), self.form.backbone_choice(),
+                               self.form.model_arguments() is not None)
+
+    def _store_model(self, choice: dict) -> None:
+        """A model chosen in the chooser is the project's model from now on (saved at once)."""
+        self.session.project.backbone = dict(choice)
+        self.session.mark_dirty()
+        self.refresh_checks()
 
     def refresh_checks(self) -> None:
         self.checks.set_checks(self.current_checks())
@@ -143,26 +177,28 @@ class TrainPage(Retranslating, QWidget):
         name = self.form.task_name() or f"task-{len(project.task_paths()) + 1}"
         return TrainRequest(images_dir=project.images_dir, classes=project.class_names, backbone=backbone,
                             task_path=project.new_task_path(name), num_prompts=settings["num_prompts"],
-                            depth=settings["depth"], init=settings["init"], epochs=settings["epochs"],
+                            depth=settings["depth"], init=settings["init"], steps=settings["steps"],
                             learning_rate=settings["learning_rate"], auto=settings["auto"],
-                            settings={**settings, "backbone": backbone})
+                            settings={**settings, "backbone": self.form.backbone_choice()})
 
     def start(self) -> bool:
         if self.state != IDLE or not can_train(self.current_checks()):
             return False
         request = self.build_request()
-        project = self.session.project
-        if request.backbone != project.backbone:
-            project.backbone = request.backbone
+        self.session.project.backbone = self.form.backbone_choice()
         self.session.set_setting("training", self.form.settings())
         self.session.mark_dirty()
         self.loss_chart.clear()
         self.accuracy_chart.clear()
         self.notices.clear()
         set_text(self.result_label, lambda: "")
-        self.progress.setRange(0, 0)
+        set_text(self.phase_label, lambda: self.tr("Starting…"))
         self.events_seen = 0
+        self.notice_events = []
         self.state = RUNNING
+        self.tracker = RunProgressTracker(automatic_choice=request.auto)
+        self._show_progress()
+        self.clock_timer.start()
         self._update_buttons()
         self.thread = start_job(training_job(request), self._on_event, self._on_success, self._on_failure, self)
         return True
@@ -176,53 +212,39 @@ class TrainPage(Retranslating, QWidget):
 
     def _on_event(self, event) -> None:
         self.events_seen += 1
+        self.tracker.feed(event)
+        self._show_progress()
         if isinstance(event, ev.PhaseStarted):
             self.phase = event.phase
-            set_text(self.phase_label, lambda phase=event.phase: self._phase_text(phase))
-            self.progress.setRange(0, max(0, event.total))
-            self.progress.setValue(0)
-        elif isinstance(event, ev.Progress):
-            self.progress.setRange(0, max(1, event.total))
-            self.progress.setValue(event.done)
-            self.eta_label.setText(self._eta_text(event.eta_seconds))
+            set_text(self.phase_label, lambda phase=event.phase: phase_text(phase))
+        elif isinstance(event, ev.RunProgress) and event.stage and event.stage != ev.Phase.TRAIN:
+            set_text(self.phase_label, lambda stage=event.stage: phase_text(stage))
         elif isinstance(event, ev.TrainStep):
-            self.progress.setRange(0, event.total_steps)
-            self.progress.setValue(event.step)
-            set_text(self.phase_label, lambda e=event: self.tr("Training: round {epoch} of {epochs}").format(
-                epoch=e.epoch, epochs=e.epochs))
-            self.eta_label.setText(self._eta_text(event.eta_seconds))
-        elif isinstance(event, ev.EpochEnd):
-            self._plot_epoch(event.epoch, event.train_loss, event.val_loss, event.train_accuracy, event.val_accuracy)
+            self.phase = ev.Phase.TRAIN
+            set_text(self.phase_label, lambda e=event: self.tr("Training: step {step} of {total}").format(
+                step=e.step, total=e.total_steps))
+            self._plot_point(event.step, event.loss, event.accuracy)
         elif isinstance(event, ev.Notice):
-            self.notices.addItem(event.message)
+            self.notices.addItem(notice_text(event))
+            self.notice_events.append(event)
 
-    def _eta_text(self, seconds: float | None) -> str:
-        if seconds is None:
-            return ""
-        seconds = int(round(seconds))
-        if seconds < 60:
-            return self.tr("about {seconds} s left").format(seconds=max(1, seconds))
-        return self.tr("about {minutes} min left").format(minutes=round(seconds / 60))
+    def _show_progress(self) -> None:
+        """One bar for the whole run; it never goes back. Time so far and left are for the whole run too."""
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(int(round(1000 * self.tracker.fraction)))
+        if self.state == RUNNING:
+            set_text(self.eta_label, lambda: time_line(self.tracker.elapsed, self.tracker.eta_seconds))
 
-    def _plot_epoch(self, epoch, train_loss, val_loss, train_accuracy, val_accuracy) -> None:
-        self.loss_chart.add_point("train", epoch, train_loss)
-        self.loss_chart.add_point("val", epoch, val_loss)
-        self.accuracy_chart.add_point("train", epoch, train_accuracy)
-        self.accuracy_chart.add_point("val", epoch, val_accuracy)
-
-    def _phase_text(self, phase: str) -> str:
-        return {LOADING_BACKBONE: self.tr("Loading the model…"), ev.Phase.LOADING: self.tr("Reading pictures…"),
-                ev.Phase.PROTOTYPES: self.tr("Preparing prompts from your pictures…"),
-                ev.Phase.TRAIN: self.tr("Training…"), ev.Phase.EVAL: self.tr("Checking…"),
-                "select": self.tr("Trying prompt settings on your pictures…")}.get(
-            phase, self.tr("Trying settings on your pictures ({phase})…").format(phase=phase))
+    def _plot_point(self, step, loss, accuracy) -> None:
+        self.loss_chart.add_point("train", step, loss)
+        self.accuracy_chart.add_point("train", step, accuracy)
 
     def _finish(self) -> None:
         self.state = IDLE
         self.thread = None
         self.phase = ""
-        self.progress.setRange(0, 1)
-        self.eta_label.clear()
+        self.clock_timer.stop()
+        set_text(self.eta_label, lambda: "")
         self._update_buttons()
 
     def _on_success(self, run: TrainedRun | None) -> None:
@@ -230,19 +252,34 @@ class TrainPage(Retranslating, QWidget):
         self.last_run = run
         if run is None:
             set_text(self.phase_label, lambda: self.tr("Training cancelled; nothing was saved."))
-            self.progress.setValue(0)
         else:
-            self.progress.setValue(1)
-            accuracy = run.metrics.get("val_accuracy")
-            if accuracy is None:
-                accuracy = run.metrics.get("train_accuracy") or 0.0
-            set_text(self.phase_label, lambda: self.tr("Done."))
-            set_text(self.result_label, lambda: self.tr("Saved as task “{name}”. Accuracy: {accuracy:.0f} %. "
-                                                        "Check it on the Evaluate page.").format(
-                name=run.path.stem, accuracy=100 * accuracy))
+            self.tracker.finish()
+            self._show_progress()
+            took = self.tracker.elapsed
+            set_text(self.phase_label, lambda: self.tr("Done in {time}.").format(time=duration_text(took)))
+            set_text(self.result_label, lambda: self.result_text(run))
             self.session.tasksChanged.emit()
         self.message.emit(self.phase_label.text())
         self.trainingFinished.emit(run)
+
+    def result_text(self, run: TrainedRun) -> str:
+        """The one figure to trust: accuracy on pictures the task did not train on."""
+        try:
+            pack = read_task_pack(run.path)
+            figure = check_figure(pack.metrics, pack.training)
+        except VptError:
+            figure = None
+        saved = self.tr("Saved as task “{name}”.").format(name=run.path.stem)
+        if figure is None:
+            check = self.tr("It could not be checked on pictures it did not train on: take more pictures per "
+                            "class.")
+        elif figure.images is None:
+            check = self.tr("Right on {accuracy:.0f} % of the pictures it did not train on.").format(
+                accuracy=100 * figure.accuracy)
+        else:
+            check = self.tr("Right on {accuracy:.0f} % of {count} pictures it did not train on.").format(
+                accuracy=100 * figure.accuracy, count=figure.images)
+        return f"{saved} {check} " + self.tr("See the Evaluate page for details.")
 
     def _on_failure(self, text: str) -> None:
         self._finish()
@@ -261,9 +298,9 @@ class TrainPage(Retranslating, QWidget):
             return
         self.loss_chart.clear()
         self.accuracy_chart.clear()
-        for record in run.history:
-            self._plot_epoch(record.get("epoch"), record.get("train_loss"), record.get("val_loss"),
-                             record.get("train_accuracy"), record.get("val_accuracy"))
+        for record in run.history:   # steps now; rounds over the pictures in older packs
+            self._plot_point(record.get("step", record.get("epoch")), record.get("loss", record.get("train_loss")),
+                             record.get("batch_accuracy", record.get("train_accuracy")))
         set_text(self.phase_label, lambda: self.tr("Curves of “{name}”").format(name=run.name))
 
     def shutdown(self) -> None:

@@ -29,7 +29,7 @@ class LineChart(QWidget):
         self.y_range = y_range
         self.x_label = ""
         self.series: dict[str, Series] = {}
-        self.setMinimumSize(260, 180)
+        self.setMinimumSize(180, 150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:  # noqa: N802
@@ -65,8 +65,10 @@ class LineChart(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(self.rect(), QColor("#ffffff"))
-        plot = QRectF(self.MARGIN_LEFT, self.MARGIN_TOP, self.width() - self.MARGIN_LEFT - self.MARGIN_RIGHT,
-                      self.height() - self.MARGIN_TOP - self.MARGIN_BOTTOM)
+        line = painter.fontMetrics().height()   # CJK fonts are taller: margins follow the font
+        top, bottom = max(self.MARGIN_TOP, 2 * line + 8), max(self.MARGIN_BOTTOM, line + 12)
+        plot = QRectF(self.MARGIN_LEFT, top, self.width() - self.MARGIN_LEFT - self.MARGIN_RIGHT,
+                      self.height() - top - bottom)
         x0, x1, y0, y1 = self.bounds()
         self._draw_axes(painter, plot, x0, x1, y0, y1)
 
@@ -90,7 +92,8 @@ class LineChart(QWidget):
 
     def _draw_axes(self, painter: QPainter, plot: QRectF, x0, x1, y0, y1) -> None:
         painter.setPen(QColor("#202020"))
-        painter.drawText(QRectF(0, 4, self.width(), 20), Qt.AlignmentFlag.AlignHCenter, self.title)
+        painter.drawText(QRectF(0, 2, self.width(), painter.fontMetrics().height() + 2),
+                         Qt.AlignmentFlag.AlignHCenter, self.title)
         painter.setPen(QPen(QColor("#e0e0e0"), 1))
         for k in range(5):
             y = plot.top() + plot.height() * k / 4
@@ -102,19 +105,20 @@ class LineChart(QWidget):
             y = plot.top() + plot.height() * k / 4
             painter.drawText(QRectF(0, y - 9, self.MARGIN_LEFT - 6, 18),
                              Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{value:.2g}")
+        row = QRectF(plot.left(), plot.bottom() + 4, plot.width(), painter.fontMetrics().height() + 2)
         for value, align in ((x0, Qt.AlignmentFlag.AlignLeft), (x1, Qt.AlignmentFlag.AlignRight)):
-            painter.drawText(QRectF(plot.left(), plot.bottom() + 4, plot.width(), 18), align, f"{value:g}")
-        painter.drawText(QRectF(plot.left(), plot.bottom() + 4, plot.width(), 18), Qt.AlignmentFlag.AlignHCenter,
-                         self.x_label)
+            painter.drawText(row, align, f"{value:g}")
+        painter.drawText(row, Qt.AlignmentFlag.AlignHCenter, self.x_label)
 
     def _draw_legend(self, painter: QPainter, plot: QRectF) -> None:
-        x = plot.left() + 8
+        """Between the title and the plot, so it never covers a curve."""
+        metrics = painter.fontMetrics()
+        x, y = plot.left(), plot.top() - 6
         for series in self.series.values():
             if not series.points:
                 continue
             painter.setPen(QPen(QColor(series.colour), 3))
-            painter.drawLine(QPointF(x, plot.top() + 12), QPointF(x + 18, plot.top() + 12))
+            painter.drawLine(QPointF(x, y - metrics.ascent() / 2), QPointF(x + 18, y - metrics.ascent() / 2))
             painter.setPen(QColor("#202020"))
-            width = painter.fontMetrics().horizontalAdvance(series.label)
-            painter.drawText(QPointF(x + 22, plot.top() + 16), series.label)
-            x += width + 40
+            painter.drawText(QPointF(x + 22, y), series.label)
+            x += metrics.horizontalAdvance(series.label) + 40

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QListWidget, Q
 
 from vpt_core.errors import VptError
 
+from ..error_texts import translate_error
 from ..i18n import Retranslating
 from ..session import ProjectSession
 from ..undo_commands import AddClassCommand, DeleteClassCommand, MoveImagesCommand, RenameClassCommand
@@ -115,7 +116,7 @@ class ClassList(Retranslating, QWidget):
             self.list.setCurrentRow(0)
         if self.current_class() != current:
             self.currentClassChanged.emit(self.current_class() or "")
-        has_class = bool(names)
+        has_class = bool(self.current_class())
         self.rename_button.setEnabled(has_class)
         self.delete_button.setEnabled(has_class)
 
@@ -136,26 +137,33 @@ class ClassList(Retranslating, QWidget):
         try:
             command = make_command()
         except VptError as error:
-            QMessageBox.warning(self, self.tr("Class"), str(error))
+            QMessageBox.warning(self, self.tr("Class"), translate_error(str(error)))
             return False
         self.session.undo_stack.push(command)
         if select:
             self.select_class(select)
         return True
 
+    def ask_text(self, title: str, label: str, text: str = "") -> str | None:
+        """A one-line question wide enough for its title in any language; None when cancelled."""
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle(title)
+        dialog.setLabelText(label)
+        dialog.setTextValue(text)
+        dialog.setMinimumWidth(max(460, dialog.fontMetrics().horizontalAdvance(title) + 200))
+        return dialog.textValue() if dialog.exec() == QInputDialog.DialogCode.Accepted else None
+
     def ask_add(self) -> None:
-        name, ok = QInputDialog.getText(self, self.tr("New class"),
-                                        self.tr("Name of the new class (for example: ok, scratch, dent):"))
-        if ok and name.strip():
+        name = self.ask_text(self.tr("New class"), self.tr("Name of the new class (for example: ok, scratch, dent):"))
+        if name and name.strip():
             self.add_class(name)
 
     def ask_rename(self) -> None:
         old = self.current_class()
         if not old:
             return
-        new, ok = QInputDialog.getText(self, self.tr("Rename class"),
-                                       self.tr("New name for “{name}”:").format(name=old), text=old)
-        if ok and new.strip() and new.strip() != old:
+        new = self.ask_text(self.tr("Rename class"), self.tr("New name for “{name}”:").format(name=old), old)
+        if new and new.strip() and new.strip() != old:
             self.rename_class(old, new)
 
     def ask_delete(self) -> None:

@@ -35,11 +35,19 @@ class PreCheckList(Retranslating, QLabel):
                                         "You have {count}."),
             ("images", True): self.tr("Every class has pictures."),
             ("images", False): self.tr("These classes have no pictures yet: {classes}. Capture or import some."),
+            ("model_builtin", True): self.tr("Model: the built-in model is ready."),
+            ("model_builtin", False): self.tr("The built-in model cannot be used: {problem}"),
+            ("model_download", True): self.tr("Model: {name} is on this computer."),
+            ("model_download", False): self.tr("Model {name} is not downloaded yet: press Change… next to Model "
+                                               "and download it, or choose another."),
+            ("model_name", False): self.tr("No model chosen: press Change… next to Model."),
+            ("model_arguments", False): self.tr("The model arguments under Advanced settings are not valid: "
+                                                "write them like {{\"img_size\": 224}} or leave them empty."),
             ("weights", True): self.tr("Model file found: {path}"),
-            ("weights", False): self.tr("Model file not found: {path}. Choose it under Advanced settings.")
-            if v.get("path") else self.tr("No model file chosen. Choose one under Advanced settings."),
+            ("weights", False): self.tr("Model file not found: {path}. Press Change… next to Model.")
+            if v.get("path") else self.tr("No model file chosen. Press Change… next to Model."),
             ("pretrained", True): self.tr("The model {name} is downloaded once from the internet."),
-            ("random_weights", False): self.tr("Test model with random weights: training works, but the results "
+            ("random_weights", False): self.tr("Test model with random values: training works, but the results "
                                                "say nothing about real use."),
             ("few_images", False): self.tr("Few pictures in {classes}: training works, but take at least {minimum} "
                                            "per class to check accuracy."),

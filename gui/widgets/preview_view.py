@@ -1,8 +1,12 @@
-"""The live picture, scaled to fit, with the source state and any overlay text drawn over it."""
+"""The live picture, scaled to fit, with the source state, a verdict border and short notices drawn over it.
+
+A verdict border belongs to one frame: it is drawn only while that frame is the
+one shown, so a verdict can never appear over a picture it was not computed on.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -14,13 +18,17 @@ class PreviewView(Retranslating, QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(320, 240)
+        self.setMinimumSize(240, 160)
         self.image: QImage | None = None
         self.state, self.detail = OFF, ""
         self.fps = 0.0
         self.frames_shown = 0
-        self.overlay: list[tuple[str, QColor]] = []
+        self.frame_number = -1                 # the frame on screen
+        self.verdict: tuple[int, QColor, str] | None = None   # (its frame number, border colour, corner text)
+        self.notice = ""                       # e.g. "Saved to “ok”", shown for a moment
         self.flash = False
+        self._notice_timer = QTimer(self, singleShot=True, interval=1500)
+        self._notice_timer.timeout.connect(self._end_notice)
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -35,9 +43,35 @@ class PreviewView(Retranslating, QWidget):
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(640, 480)
 
-    def show_frame(self, frame) -> None:
+    def show_frame(self, frame, verdict: tuple[QColor, str] | None = None) -> None:
+        """Show ``frame``; ``verdict`` (border colour, corner text) was computed on this very frame."""
         self.image = frame.image
+        self.frame_number = frame.number
         self.frames_shown += 1
+        self.verdict = (frame.number, verdict[0], verdict[1]) if verdict is not None else None
+        self.update()
+
+    def clear_verdict(self) -> None:
+        self.verdict = None
+        self.update()
+
+    def verdict_shown(self) -> bool:
+        """Whether a verdict is drawn now (only ever over the frame it belongs to)."""
+        return self.verdict is not None and self.verdict[0] == self.frame_number and self.image is not None
+
+    def show_notice(self, text: str) -> None:
+        """A short message over the picture (and a white flash), e.g. that a picture was taken."""
+        self.notice, self.flash = text, True
+        self._notice_timer.start()
+        QTimer.singleShot(150, self._end_flash)
+        self.update()
+
+    def _end_flash(self) -> None:
+        self.flash = False
+        self.update()
+
+    def _end_notice(self) -> None:
+        self.notice = ""
         self.update()
 
     def set_state(self, state: str, detail: str) -> None:
@@ -49,17 +83,15 @@ class PreviewView(Retranslating, QWidget):
     def set_fps(self, fps: float) -> None:
         self.fps = fps
 
-    def set_overlay(self, lines: list[tuple[str, QColor]]) -> None:
-        self.overlay = lines
-        self.update()
-
     def paintEvent(self, event) -> None:  # noqa: N802
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor("#202020"))
         if self.image is not None and self.state == RUNNING:
             self._draw_image(painter)
             self._draw_corner_text(painter, self.fps_text.format(fps=self.fps), Qt.AlignmentFlag.AlignRight)
-            self._draw_overlay(painter)
+            self._draw_verdict(painter)
+            if self.notice:
+                self._draw_notice(painter)
         else:
             painter.setPen(QColor("#ffb74d") if self.state == LOST else QColor("#e0e0e0"))
             painter.setFont(QFont(self.font().family(), 14))
@@ -80,24 +112,27 @@ class PreviewView(Retranslating, QWidget):
 
     def _draw_corner_text(self, painter: QPainter, text: str, alignment) -> None:
         painter.setFont(QFont(self.font().family(), 10))
-        rect = self.rect().adjusted(8, 8, -8, -8)
+        rect = self.rect().adjusted(18, 18, -18, -18)   # inside a verdict border
         bounds = painter.boundingRect(rect, alignment, text).adjusted(-4, -2, 4, 2)
         painter.fillRect(bounds, QColor(0, 0, 0, 150))
         painter.setPen(QColor("#ffffff"))
         painter.drawText(rect, alignment, text)
 
-    def _draw_overlay(self, painter: QPainter) -> None:
-        """Result lines (label, confidence, latency) in a band at the bottom."""
-        if not self.overlay:
+    def _draw_verdict(self, painter: QPainter) -> None:
+        """A thick border in the verdict's colour, and its details small in a corner: the picture stays visible."""
+        if not self.verdict_shown():
             return
-        line_height = 34
-        height = line_height * len(self.overlay) + 16
-        band = QRectF(0, self.height() - height, self.width(), height)
-        painter.fillRect(band, QColor(0, 0, 0, 170))
-        for row, (text, colour) in enumerate(self.overlay):
-            first = row == 0   # the label itself, large
-            painter.setFont(QFont(self.font().family(), 20 if first else 12,
-                                  QFont.Weight.Bold if first else QFont.Weight.Normal))
-            painter.setPen(colour)
-            painter.drawText(QRectF(16, band.top() + 8 + row * line_height, self.width() - 32, line_height),
-                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+        _, colour, text = self.verdict
+        painter.setPen(QPen(colour, 12))
+        painter.drawRect(self.rect().adjusted(6, 6, -6, -6))
+        if text:
+            self._draw_corner_text(painter, text, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
+
+    def _draw_notice(self, painter: QPainter) -> None:
+        painter.setFont(QFont(self.font().family(), 16, QFont.Weight.Bold))
+        rect = self.rect().adjusted(16, 16, -16, -16)
+        bounds = painter.boundingRect(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+                                      self.notice).adjusted(-10, -6, 10, 6)
+        painter.fillRect(bounds, QColor(27, 127, 59, 230))
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, self.notice)

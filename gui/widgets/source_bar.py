@@ -13,6 +13,7 @@ from vpt_core.frames import CAMERA, FOLDER, KINDS, STREAM, VIDEO, SourceSpec, li
 
 from ..camera import OFF
 from ..i18n import Retranslating
+from .combo_popup import fit_popup, make_narrow
 
 RESOLUTIONS = ((640, 480), (1280, 720), (1920, 1080))
 
@@ -64,9 +65,13 @@ class SourceBar(Retranslating, QWidget):
         self.target_stack.addWidget(path_row)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for widget, stretch in ((self.kind_box, 0), (self.target_stack, 1), (self.resolution_box, 0),
+        # The boxes may shrink on a small screen and share the room on a large one.
+        for widget, stretch in ((self.kind_box, 1), (self.target_stack, 3), (self.resolution_box, 1),
                                 (self.start_button, 0)):
             layout.addWidget(widget, stretch)
+        for box in (self.kind_box, self.resolution_box):
+            make_narrow(box, 8)
+        self.path_edit.setMinimumWidth(120)
         for kind in KINDS:
             self.kind_box.addItem("", kind)
         self.resolution_box.addItem("", None)
@@ -90,6 +95,8 @@ class SourceBar(Retranslating, QWidget):
         self.resolution_box.setToolTip(self.tr("Picture size to ask the camera for"))
         self._kind_changed()
         self._update_start_text()
+        for box in (self.kind_box, self.resolution_box):
+            fit_popup(box)
 
     # -- state ------------------------------------------------------------
     def spec(self) -> SourceSpec:

@@ -13,17 +13,18 @@ from enum import Enum
 from typing import Any, Iterator
 
 from vpt_core.errors import ConfigError
-from ..prompts import HeadInit, PromptDepth, PromptInit, parse_enum
-from ..training import TrainConfig
+from ..prompts import HeadFeatures, HeadInit, PromptConfig, PromptDepth, PromptInit, parse_enum
+from ..train_config import TrainConfig
 
 AUTO = "auto"
 FIXED_INITS = tuple(member.value for member in PromptInit)
 
 
 class Baseline(str, Enum):
-    LINEAR = "linear"          # L2 logistic regression on frozen features, penalty chosen by cross-validation
-    CLASS_MEAN = "class_mean"  # nearest class mean (cosine) on frozen features
-    FULL = "full"              # fine-tune the whole backbone and a head (slow)
+    LINEAR = "linear"            # L2 logistic regression on the frozen pooled token, penalty by cross-validation
+    CLASS_MEAN = "class_mean"    # nearest class mean (cosine) on the frozen pooled token
+    LINEAR_WIDE = "linear_wide"  # the linear probe on the frozen pooled token and mean patch token
+    FULL = "full"                # fine-tune the whole backbone and a head (slow)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ class BenchConfig:
     prompts: tuple[int | str, ...] = (10,)
     depths: tuple[PromptDepth, ...] = (PromptDepth.DEEP,)
     baselines: tuple[Baseline, ...] = (Baseline.LINEAR, Baseline.CLASS_MEAN)
-    head_init: HeadInit = HeadInit.CLASS_MEAN
+    head_init: HeadInit = PromptConfig().head_init
+    head_features: HeadFeatures = PromptConfig().head_features
     train: TrainConfig = field(default_factory=TrainConfig)
     auto: Any = None               # autoselect.AutoSelectConfig for auto cells (its choose_* flags are set per cell)
     full_finetune: FullFinetuneConfig = field(default_factory=FullFinetuneConfig)
@@ -100,6 +102,7 @@ class BenchConfig:
         set_(self, "baselines", tuple(parse_enum(Baseline, v, "baseline") for v in _unique(self.baselines, "baselines",
                                                                                           allow_empty=True)))
         set_(self, "head_init", parse_enum(HeadInit, self.head_init, "head initialisation"))
+        set_(self, "head_features", parse_enum(HeadFeatures, self.head_features, "head features"))
         if not self.vpt_methods() and not self.baselines:
             raise ConfigError("the benchmark has nothing to run: give at least one initialisation or baseline")
         if self.test_cap_per_class is not None and self.test_cap_per_class < 1:
@@ -154,8 +157,8 @@ def _parse_prompt_count(value: Any) -> int | str:
         count = int(value)
     except (TypeError, ValueError):
         raise ConfigError(f"prompt count must be a whole number or 'auto', got {value!r}") from None
-    if not 1 <= count <= 1024 or str(count) != str(value).strip():
-        raise ConfigError(f"prompt count must be a whole number between 1 and 1024, got {value!r}")
+    if not 0 <= count <= 1024 or str(count) != str(value).strip():
+        raise ConfigError(f"prompt count must be a whole number between 0 and 1024, got {value!r}")
     return count
 
 

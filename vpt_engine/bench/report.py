@@ -17,7 +17,7 @@ from .config import AUTO, FIXED_INITS, Baseline
 
 METRICS = ("accuracy", "balanced_accuracy")
 METRIC_TITLES = {"accuracy": "Accuracy", "balanced_accuracy": "Balanced accuracy"}
-GOAL_MARGIN = 0.01   # issue 6: auto >= best fixed strategy - 1 point
+GOAL_MARGIN = 0.01   # auto must not be more than 1 point below the best fixed start
 
 
 @dataclass
@@ -101,9 +101,60 @@ def _std(values: list[float]) -> float:
     return float(statistics.stdev(values)) if len(values) > 1 else 0.0
 
 
-# -- auto against the fixed strategies ---------------------------------------
+# -- paired comparisons and the rule that decides them ------------------------------
+# One-sided 95% Student t quantiles by degrees of freedom (n seeds - 1); beyond the table, the normal 1.645.
+_T95 = {1: 6.314, 2: 2.920, 3: 2.353, 4: 2.132, 5: 2.015, 6: 1.943, 7: 1.895, 8: 1.860, 9: 1.833, 10: 1.812,
+        12: 1.782, 15: 1.753, 20: 1.725, 30: 1.697}
+DECISION_RULE = ("a goal 'A is at least B + m' is MET when the one-sided 95% lower confidence bound of the mean "
+                 "paired difference A - B over seeds (Student t with n - 1 degrees of freedom) is at least m; "
+                 "NOT SHOWN when the mean difference reaches m but its bound does not; MISSED when the mean "
+                 "difference is below m")
+
+
+def t95(degrees: int) -> float:
+    if degrees < 1:
+        return float("inf")
+    known = [d for d in sorted(_T95) if d <= degrees]
+    return _T95[known[-1]] if degrees <= 30 else 1.645
+
+
+def paired_verdict(a: list[float], b: list[float], margin: float) -> dict[str, Any]:
+    """The rule of ``DECISION_RULE`` for paired values (same seeds) and a margin (0.03 = 3 points)."""
+    differences = [x - y for x, y in zip(a, b)]
+    n = len(differences)
+    mean, spread = _mean(differences), _std(differences)
+    bound = mean - t95(n - 1) * spread / n ** 0.5 if n > 1 else float("-inf")
+    verdict = "met" if bound >= margin else ("not shown" if mean >= margin else "missed")
+    return {"mean": mean, "std": spread, "n": n, "lower_bound_95": bound, "margin": margin, "verdict": verdict,
+            "min": min(differences) if differences else float("nan"),
+            "max": max(differences) if differences else float("nan")}
+
+
+def compare_methods(cells: list[dict[str, Any]], method: str, reference: str, margin: float,
+                    seeds: Iterable[int] | None = None) -> list[dict[str, Any]]:
+    """Per shot count and metric: ``method`` against ``reference`` on the seeds both finished."""
+    done = [c for c in cells if c.get("status") == "done" and (seeds is None or c["seed"] in set(seeds))]
+    out = []
+    for shots in sorted({c["shots"] for c in done}):
+        table = _by_seed([c for c in done if c["shots"] == shots], [method, reference])
+        if not table:
+            continue
+        entry = {"shots": shots, "method": method, "reference": reference, "seeds": list(table)}
+        for metric in METRICS:
+            values = [table[s][method][metric] for s in table]
+            reference_values = [table[s][reference][metric] for s in table]
+            entry[metric] = {"method_mean": _mean(values), "reference_mean": _mean(reference_values),
+                             **paired_verdict(values, reference_values, margin)}
+        out.append(entry)
+    return out
+
+
 def auto_comparison(cells: list[dict[str, Any]], seeds: Iterable[int] | None = None) -> list[dict[str, Any]]:
-    """Per shots and auto method: paired differences to the best fixed initialisation and to the linear probe."""
+    """Per shots and auto method: paired differences to the best fixed start and to the linear probe.
+
+    When auto chose the engine's default start in every seed, comparing it with that fixed start compares
+    a method with itself: the entry says so and carries no verdict.
+    """
     done = [c for c in cells if c.get("status") == "done" and (seeds is None or c["seed"] in set(seeds))]
     out = []
     for shots in sorted({c["shots"] for c in done}):
@@ -128,27 +179,33 @@ def _by_seed(cells, methods) -> dict[int, dict[str, dict]]:
 
 def _compare(shots, auto, fixed, table) -> dict[str, Any]:
     seeds = list(table)
-    result: dict[str, Any] = {"shots": shots, "auto": auto, "seeds": seeds}
+    chosen = [_chosen(table[s][auto]) for s in seeds]
+    result: dict[str, Any] = {"shots": shots, "auto": auto, "seeds": seeds, "chosen": chosen}
     for metric in METRICS:
         means = {m: _mean([table[s][m][metric] for s in seeds]) for m in fixed}
         best = max(fixed, key=means.get)
         auto_values = [table[s][auto][metric] for s in seeds]
-        entry = {"auto_mean": _mean(auto_values), "best_fixed": best, "best_fixed_mean": means[best],
-                 "auto_minus_best_fixed": _paired(auto_values, [table[s][best][metric] for s in seeds]),
-                 "goal_auto_at_least_best_minus_1pt": _mean(auto_values) >= means[best] - GOAL_MARGIN}
+        entry = {"auto_mean": _mean(auto_values), "best_fixed": best, "best_fixed_mean": means[best]}
+        if all(choice == _fixed_name(best) for choice in chosen):
+            entry["same_as_best_fixed"] = True   # auto kept that start in every seed: a method against itself
+        else:
+            entry["auto_minus_best_fixed"] = paired_verdict(auto_values, [table[s][best][metric] for s in seeds],
+                                                            -GOAL_MARGIN)
         if "linear" in table[seeds[0]]:
             linear = [table[s]["linear"][metric] for s in seeds]
-            entry.update(linear_mean=_mean(linear), auto_minus_linear=_paired(auto_values, linear),
-                         goal_auto_above_linear=_mean(auto_values) > _mean(linear))
-        entry["chosen"] = [table[s][auto].get("prompt_config", {}).get("init", "?") + "/P="
-                           + str(table[s][auto].get("prompt_config", {}).get("num_prompts", "?")) for s in seeds]
+            entry.update(linear_mean=_mean(linear), auto_minus_linear=paired_verdict(auto_values, linear, 0.0))
         result[metric] = entry
     return result
 
 
-def _paired(a: list[float], b: list[float]) -> dict[str, float]:
-    differences = [x - y for x, y in zip(a, b)]
-    return {"mean": _mean(differences), "std": _std(differences), "min": min(differences), "max": max(differences)}
+def _chosen(cell: dict[str, Any]) -> str:
+    config = cell.get("prompt_config", {})
+    return f"{config.get('init', '?')}/P={config.get('num_prompts', '?')}"
+
+
+def _fixed_name(method: str) -> str:
+    _, _, prompts, init = method.split("-", 3)
+    return f"{init}/P={prompts}"
 
 
 # -- text ----------------------------------------------------------------------
@@ -178,20 +235,35 @@ def format_auto_comparison(comparisons: list[dict[str, Any]]) -> str:
     for comparison in comparisons:
         for metric in METRICS:
             entry = comparison[metric]
-            text = (f"{comparison['shots']}-shot {METRIC_TITLES[metric].lower()}: auto {entry['auto_mean'] * 100:.1f} "
-                    f"vs best fixed ({entry['best_fixed']}) {entry['best_fixed_mean'] * 100:.1f}: paired difference "
-                    f"{_points(entry['auto_minus_best_fixed'])} "
-                    f"[goal >= -1: {'met' if entry['goal_auto_at_least_best_minus_1pt'] else 'MISSED'}]")
+            text = f"{comparison['shots']}-shot {METRIC_TITLES[metric].lower()}: auto {entry['auto_mean'] * 100:.1f}"
+            if entry.get("same_as_best_fixed"):
+                text += (f"; auto chose the best fixed start ({entry['best_fixed']}) in every seed, so comparing "
+                         "them compares a method with itself: no result")
+            else:
+                text += (f" vs best fixed ({entry['best_fixed']}) {entry['best_fixed_mean'] * 100:.1f}: "
+                         f"{format_verdict(entry['auto_minus_best_fixed'])}")
             if "linear_mean" in entry:
-                text += (f"; vs linear probe {entry['linear_mean'] * 100:.1f}: {_points(entry['auto_minus_linear'])} "
-                         f"[goal > 0: {'met' if entry['goal_auto_above_linear'] else 'MISSED'}]")
+                text += (f"; vs linear probe {entry['linear_mean'] * 100:.1f}: "
+                         f"{format_verdict(entry['auto_minus_linear'])}")
             lines.append(text + f" (seeds {comparison['seeds']})")
-        lines.append(f"  chosen per seed: {', '.join(comparison['accuracy']['chosen'])}")
+        lines.append(f"  chosen per seed: {', '.join(comparison['chosen'])}")
     return "\n".join(lines)
 
 
-def _points(difference: dict[str, float]) -> str:
-    return f"{difference['mean'] * 100:+.1f} ± {difference['std'] * 100:.1f} points"
+def format_comparison(entry: dict[str, Any]) -> str:
+    parts = []
+    for metric in METRICS:
+        row = entry[metric]
+        parts.append(f"{entry['shots']}-shot {METRIC_TITLES[metric].lower()}: {entry['method']} "
+                     f"{row['method_mean'] * 100:.1f} vs {entry['reference']} {row['reference_mean'] * 100:.1f}: "
+                     f"{format_verdict(row)}")
+    return "\n".join(parts)
+
+
+def format_verdict(row: dict[str, Any]) -> str:
+    return (f"paired difference {row['mean'] * 100:+.1f} ± {row['std'] * 100:.1f} points over {row['n']} seeds, "
+            f"95% lower bound {row['lower_bound_95'] * 100:+.1f} [goal >= {row['margin'] * 100:+.0f}: "
+            f"{row['verdict'].upper()}]")
 
 
 def exclusions(cells: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
@@ -202,11 +274,28 @@ def exclusions(cells: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return out
 
 
+def plot_summary(rows: list[SummaryRow], path: str | Path, title: str = "", chance: float | None = None) -> Path:
+    """One panel per metric; groups of bars per shot count, one bar (mean ± std) per method.
+
+    ``chance`` (e.g. 1 / number of classes) is drawn as a dashed line: the balanced accuracy of guessing.
+    """
+    from ..charts import bar_panel, compose, save_png
+
+    methods = sorted({r.method for r in rows}, key=method_order)
+    labels = {r.method: r.label for r in rows}
+    shots = sorted({r.shots for r in rows})
+    by_key = {(r.shots, r.method): r for r in rows}
+    panels = []
+    for metric in METRICS:
+        groups = [[(by_key[(k, m)].mean(metric), by_key[(k, m)].std(metric)) if (k, m) in by_key else None
+                   for m in methods] for k in shots]
+        panels.append(bar_panel(groups, [f"{k}-shot" for k in shots], METRIC_TITLES[metric] + " (%)", chance))
+    return save_png(compose(panels, [labels[m] for m in methods], title), path)
+
+
 def write_report(out_dir: str | Path, cells: list[dict[str, Any]], settings: dict[str, Any],
                  seeds: Iterable[int] | None = None, stem: str = "results") -> dict[str, Path]:
     """``<stem>.md`` (tables), ``<stem>.json`` and ``<stem>.png`` in ``out_dir``."""
-    from .plot import plot_summary
-
     out_dir = Path(out_dir)
     seeds = None if seeds is None else sorted(seeds)
     rows = summarise(cells, seeds)
@@ -232,7 +321,8 @@ def render_markdown(rows, comparisons, excluded, settings) -> str:
             parts.append(f"- {key}: {value}")
     parts += ["", format_tables(rows) if rows else "(no finished cells yet)"]
     if comparisons:
-        parts += ["", "## auto against the fixed strategies (paired over seeds)", "", format_auto_comparison(comparisons)]
+        parts += ["", "## auto against the fixed strategies (paired over seeds)", "", f"Rule: {DECISION_RULE}.", "",
+                  format_auto_comparison(comparisons)]
     if excluded:
         parts += ["", "## Classes left out (fewer than k+1 images)", ""]
         parts += [f"- {shots}: {', '.join(f'{c} ({n})' for c, n in classes.items())}"

@@ -19,23 +19,26 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from .. import __version__
 from vpt_core.atomicio import atomic_write_json
+from vpt_core.metrics import ClassificationReport, classification_report
+
+from .. import __version__
+from ..autoselect import train_auto
 from ..backbone import Backbone
 from ..dataset import LoadedImages
-from ..events import Cancelled, EpochEnd, Finished, Notice, PhaseStarted
-from vpt_core.metrics import ClassificationReport, classification_report
-from ..prompts import PromptConfig
+from ..events import Cancelled, Finished, Notice, PhaseStarted
+from ..linear_probe import LinearProbeConfig, fit_linear_probe
+from ..prompts import HeadFeatures, PromptConfig
 from ..training import labelled_batches, predict_logits, train
-from .baselines import (LinearProbeConfig, fit_linear_probe, frozen_features, full_finetune,
-                        nearest_class_mean_logits)
+from .baselines import frozen_features, full_finetune, nearest_class_mean_logits
 from .config import AUTO, Baseline, BaselineMethod, BenchConfig, Method, VptMethod, cell_key
 from .splits import FewShotSplit, few_shot_split, split_images
 from .store import CellStore, digest
 
 Log = Callable[[str], None]
-DEFAULT_PROMPTS_FOR_AUTO = 10      # the starting point auto selection works from (as `vpt train --prompts auto`)
-DEFAULT_INIT_FOR_AUTO = "mean_pool"
+# What a baseline's frozen features are: the backbone's pooled token, or that and the mean patch token.
+BASELINE_FEATURES = {Baseline.LINEAR: HeadFeatures.POOLED, Baseline.CLASS_MEAN: HeadFeatures.POOLED,
+                     Baseline.LINEAR_WIDE: HeadFeatures.POOLED_AND_MEAN}
 
 
 class BenchInterrupted(Exception):
@@ -58,13 +61,15 @@ def data_description(data: LoadedImages) -> dict[str, Any]:
 
 def method_settings(method: Method, config: BenchConfig) -> dict[str, Any]:
     if isinstance(method, BaselineMethod):
-        if method.baseline is Baseline.LINEAR:
-            return {"kind": "linear", "probe": dataclasses.asdict(LinearProbeConfig())}
+        if method.baseline in (Baseline.LINEAR, Baseline.LINEAR_WIDE):
+            return {"kind": method.baseline.value, "probe": dataclasses.asdict(LinearProbeConfig()),
+                    "features": BASELINE_FEATURES[method.baseline].value}
         if method.baseline is Baseline.FULL:
             return {"kind": "full", **dataclasses.asdict(config.full_finetune), "train": config.train.to_dict()}
         return {"kind": "class_mean"}
     settings = {"kind": "vpt", "init": method.init, "num_prompts": method.num_prompts, "depth": method.depth.value,
-                "head_init": config.head_init.value, "train": config.train.to_dict()}
+                "head_init": config.head_init.value, "head_features": config.head_features.value,
+                "train": config.train.to_dict()}
     if method.is_auto:
         settings["auto"] = _auto_config(method, config).to_dict()
     return settings
@@ -82,7 +87,7 @@ class _Runner:
         self.protocol["backbone"].pop("timm_version", None)
         if backbone.preprocess.image_fit != "crop":   # only then: cells measured before the option keep their digests
             self.protocol["preprocess"] = backbone.preprocess.to_dict()
-        self._features: np.ndarray | None = None
+        self._features: dict[HeadFeatures, np.ndarray] = {}
         self._splits: dict[tuple[int, int], FewShotSplit] = {}
 
     def run(self) -> list[dict[str, Any]]:
@@ -152,7 +157,7 @@ class _Runner:
     def _baseline(self, baseline: Baseline, split: FewShotSplit, seed: int):
         if baseline is Baseline.FULL:
             return self._full_finetune(split, seed)
-        features = self._all_features()
+        features = self._all_features(BASELINE_FEATURES[baseline])
         train_x, train_y = self._features_of(features, split.train, split)
         test_x, test_y = self._features_of(features, split.test, split)
         classes = len(split.classes)
@@ -163,13 +168,14 @@ class _Runner:
         details = {"probe": {"penalty": probe.penalty, "cv_balanced_accuracy": probe.cv_balanced_accuracy}}
         return classification_report(split.classes, test_y, probe.logits(test_x)), details
 
-    def _all_features(self) -> np.ndarray:
-        if self._features is None:
-            cache = self.out_dir / "cache" / f"frozen-features-{digest(self.protocol)}.npz"
-            self.log("computing frozen features of all images for the baselines (once)" if not cache.is_file()
-                     else f"frozen features from {cache}")
-            self._features = frozen_features(self.backbone, self.data, self.config.eval_batch_size, cache)
-        return self._features
+    def _all_features(self, kind: HeadFeatures) -> np.ndarray:
+        if kind not in self._features:
+            cache = self.out_dir / "cache" / f"frozen-features-{kind.name.lower()}-{digest(self.protocol)}.npz"
+            self.log(f"computing frozen {kind.value} features of all images for the baselines (once)"
+                     if not cache.is_file() else f"frozen features from {cache}")
+            self._features[kind] = frozen_features(self.backbone, self.data, self.config.eval_batch_size, cache,
+                                                   kind)
+        return self._features[kind]
 
     def _features_of(self, features, indices, split: FewShotSplit):
         new_label = {self.data.classes.index(name): i for i, name in enumerate(split.classes)}
@@ -190,22 +196,30 @@ class _Runner:
     # -- prompts -------------------------------------------------------------
     def _vpt(self, key: str, method: VptMethod, split: FewShotSplit, seed: int):
         train_set, test_set = split_images(self.data, split)
+        defaults = PromptConfig()   # auto starts from the engine's default, as `vpt train --prompts auto` does
         prompt_config = PromptConfig(
-            num_prompts=DEFAULT_PROMPTS_FOR_AUTO if method.num_prompts == AUTO else method.num_prompts,
-            depth=method.depth, init=DEFAULT_INIT_FOR_AUTO if method.init == AUTO else method.init,
-            head_init=self.config.head_init)
+            num_prompts=defaults.num_prompts if method.num_prompts == AUTO else method.num_prompts,
+            depth=method.depth, init=defaults.init if method.init == AUTO else method.init,
+            head_init=self.config.head_init, head_features=self.config.head_features)
         train_config = dataclasses.replace(self.config.train, seed=seed)
-        auto = _auto_config(method, self.config) if method.is_auto else None
-        result = self._consume(key, train(self.backbone, train_set, prompt_config, train_config, self.cancel, auto))
+        if method.is_auto:
+            events = train_auto(self.backbone, train_set, prompt_config, train_config,
+                                _auto_config(method, self.config), self.cancel)
+        else:
+            events = train(self.backbone, train_set, prompt_config, train_config, self.cancel)
+        result = self._consume(key, events)
         if result is None:
             return None, {}
         report, eval_seconds = self._evaluate(result.model, test_set)
         metrics = result.metrics
         details = {
             "prompt_config": result.prompt_config.to_dict(),
-            "seconds": {"prototypes": metrics.get("prototype_seconds"), "train": metrics.get("train_seconds"),
+            "seconds": {"start": metrics.get("start_seconds"), "train": metrics.get("train_seconds"),
+                        "check": metrics.get("check_seconds"), "total": metrics.get("total_seconds"),
                         "eval": round(eval_seconds, 2)},
-            "train_history": [{k: h.get(k) for k in ("epoch", "train_loss", "train_accuracy")} for h in result.history],
+            "steps": metrics.get("steps"), "image_passes": metrics.get("image_passes"),
+            "train_accuracy": metrics.get("train_accuracy"), "rejection": result.rejection,
+            "train_history": result.history,
         }
         if result.auto_report is not None:
             details["auto_report"] = result.auto_report
@@ -213,7 +227,6 @@ class _Runner:
         return report, details
 
     def _consume(self, key: str, events):
-        last_log = time.perf_counter()
         for event in events:
             if isinstance(event, Finished):
                 return event.result
@@ -223,10 +236,6 @@ class _Runner:
                 self.log(f"[{key}] {event.message}")
             elif isinstance(event, PhaseStarted) and event.message:
                 self.log(f"[{key}] {event.phase}: {event.message}")
-            elif isinstance(event, EpochEnd) and time.perf_counter() - last_log > 60:
-                last_log = time.perf_counter()
-                self.log(f"[{key}] epoch {event.epoch}/{event.epochs} loss {event.train_loss:.4f} "
-                         f"train accuracy {event.train_accuracy:.3f}")
         return None
 
     def _evaluate(self, model: torch.nn.Module, test_set: LoadedImages) -> tuple[ClassificationReport, float]:

@@ -12,6 +12,9 @@ from vpt_core.console import print_json, say
 
 from .common import add_backbone_options, add_weights_options, backbone_config_from_args
 
+DECISION_RULE = ("goals decided by the paired rule of vpt_engine.bench.report.DECISION_RULE (one-sided 95% "
+                 "lower bound of the mean paired difference over seeds)")
+
 
 def register(commands) -> None:
     _register_bench(commands)
@@ -25,7 +28,7 @@ def _register_bench(commands) -> None:
                     "method within a seed. Results (mean ± std over seeds) go to OUT as results.md, .json and "
                     ".png; finished cells are kept, so an interrupted run resumes where it stopped.")
     parser.add_argument("data_dir", metavar="DATA_DIR")
-    add_backbone_options(parser)
+    add_backbone_options(parser, required=False)
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for cells, cache and reports")
     grid = parser.add_argument_group("grid")
     grid.add_argument("--shots", default="1,5,10", help="images per class for training (default 1,5,10)")
@@ -33,13 +36,16 @@ def _register_bench(commands) -> None:
     grid.add_argument("--first-seed", type=int, default=0)
     grid.add_argument("--inits", default="random,sample,mean_pool,max_pool,kmeans",
                       help="prompt initialisations; add 'auto' for the automatic choice")
-    grid.add_argument("--prompts", default="10", help="prompt counts, e.g. 5,10,50; 'auto' for the automatic choice")
+    grid.add_argument("--prompts", default="10",
+                      help="prompt counts, e.g. 0,10,20 (0: no prompts); 'auto' for the automatic choice")
     grid.add_argument("--depth", default="deep", help="deep, shallow or deep,shallow")
     grid.add_argument("--baselines", default="linear,class_mean",
-                      help="linear, class_mean, full (slow) or none (default linear,class_mean)")
-    grid.add_argument("--head-init", choices=("normal", "class_mean"), default="class_mean")
+                      help="linear, class_mean, linear_wide (probe on pooled + mean patch features), full (slow) "
+                           "or none (default linear,class_mean)")
+    grid.add_argument("--head-init", choices=("probe", "normal", "class_mean"), default=None)
+    grid.add_argument("--head-features", choices=("pooled", "pooled+mean"), default=None)
     training = parser.add_argument_group("training (the engine's defaults unless given)")
-    training.add_argument("--epochs", type=int)
+    training.add_argument("--steps", type=int)
     training.add_argument("--batch-size", type=int)
     training.add_argument("--lr", type=float)
     training.add_argument("--no-augment", action="store_true")
@@ -67,21 +73,23 @@ def _register_analyze(commands) -> None:
 
 
 def bench_config_from_args(args: argparse.Namespace):
-    from ..bench.config import BenchConfig, parse_list
     from vpt_core.errors import ConfigError
-    from ..training import TrainConfig
+
+    from ..bench.config import BenchConfig, parse_list
+    from ..prompts import PromptConfig
+    from ..train_config import TrainConfig
 
     if args.seeds < 1 or args.first_seed < 0:
         raise ConfigError(f"--seeds must be at least 1 and --first-seed at least 0, got {args.seeds}, "
                           f"{args.first_seed}")
     overrides = {"device": args.device}
-    for option, name in (("epochs", "epochs"), ("batch_size", "batch_size"), ("lr", "learning_rate")):
+    for option, name in (("steps", "steps"), ("batch_size", "batch_size"), ("lr", "learning_rate")):
         if getattr(args, option) is not None:
             overrides[name] = getattr(args, option)
     if args.no_augment:
-        from ..augment import AugmentConfig
+        import dataclasses
 
-        overrides["augment"] = AugmentConfig(enabled=False)
+        overrides["augment"] = dataclasses.replace(TrainConfig().augment, enabled=False)
     train = TrainConfig(**overrides)
     auto = None
     if args.auto_budget is not None:
@@ -94,19 +102,25 @@ def bench_config_from_args(args: argparse.Namespace):
                        inits=tuple(parse_list(args.inits, "--inits")),
                        prompts=tuple(parse_list(args.prompts, "--prompts")),
                        depths=tuple(parse_list(args.depth, "--depth")), baselines=tuple(baselines),
-                       head_init=args.head_init, train=train, auto=auto)
+                       head_init=args.head_init or PromptConfig().head_init,
+                       head_features=args.head_features or PromptConfig().head_features, train=train, auto=auto)
 
 
 def report_settings(args: argparse.Namespace, config) -> dict:
     import torch
 
     train = config.train
+    budget = (f"{train.steps} steps" if train.steps else
+              f"{train.passes_per_image:g} looks per picture, {train.min_steps}-{train.max_steps} steps")
+    backbone = args.backbone or "embedded model"
     return {
-        "title": f"vpt bench: {Path(args.data_dir).name}, {args.backbone}",
-        "data": str(args.data_dir), "backbone": args.backbone, "weights": args.weights, "image fit": args.image_fit,
+        "title": f"vpt bench: {Path(args.data_dir).name}, {backbone}",
+        "data": str(args.data_dir), "backbone": backbone, "weights": args.weights, "image fit": args.image_fit,
         "shots": list(config.shots), "seeds": list(config.seeds),
-        "training": f"{train.epochs} epochs, lr {train.learning_rate}, batch {train.batch_size}, "
-                    f"augmentation {'on' if train.augment.enabled else 'off'}, head init {config.head_init.value}",
+        "training": f"{budget}, batch up to {train.batch_size}, lr {train.learning_rate}, augmentation "
+                    f"{'on' if train.augment.enabled else 'off'}, head init {config.head_init.value}, head features "
+                    f"{config.head_features.value}",
+        "rule": DECISION_RULE,
         "test set": "every image not used for training (no cap)",
         "machine": ("as recorded in each cell (threads, device)" if args.report_only else
                     f"{platform.processor() or platform.machine()}, torch threads {torch.get_num_threads()}, "

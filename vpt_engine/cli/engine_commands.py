@@ -25,10 +25,12 @@ def _register_train(commands) -> None:
 
     prompt_defaults, train_defaults = PromptConfig(), TrainConfig()
     parser = commands.add_parser("train", help="train a task pack from a folder of class sub-folders",
-                                 description="Train prompts and a linear head on DATA_DIR/<class>/*.jpg.")
+                                 description="Train prompts and a linear head on DATA_DIR/<class>/*.jpg. Without "
+                                             "--backbone it uses the embedded model (offline).")
     parser.add_argument("data_dir", metavar="DATA_DIR")
-    add_backbone_options(parser)
+    add_backbone_options(parser, required=False)
     parser.add_argument("--out", required=True, metavar="TASK.vptask", help="task pack to write")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing task pack at --out")
     parser.add_argument("--name", help="task name (default: the file name)")
     prompts = parser.add_argument_group("prompts")
     prompts.add_argument("--prompts", default=str(prompt_defaults.num_prompts), metavar="N|auto",
@@ -37,16 +39,29 @@ def _register_train(commands) -> None:
     prompts.add_argument("--init", choices=INIT_CHOICES, default=prompt_defaults.init.value,
                          help=f"prompt initialisation (default {prompt_defaults.init.value}; "
                               "auto picks by cross-validation on the training images)")
-    prompts.add_argument("--head-init", choices=("normal", "class_mean"), default=prompt_defaults.head_init.value)
+    prompts.add_argument("--head-init", choices=("probe", "normal", "class_mean"),
+                         default=prompt_defaults.head_init.value)
+    prompts.add_argument("--head-features", choices=("pooled", "pooled+mean"),
+                         default=prompt_defaults.head_features.value,
+                         help="what the head reads: the backbone's pooled token, or that and the mean patch token")
     prompts.add_argument("--auto-budget", type=float, default=None, metavar="SECONDS",
                          help="time budget for --init auto / --prompts auto")
     training = parser.add_argument_group("training")
-    training.add_argument("--epochs", type=int, default=train_defaults.epochs)
-    training.add_argument("--batch-size", type=int, default=train_defaults.batch_size)
+    budget = training.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=int, default=None,
+                        help=f"optimizer steps (default: {train_defaults.passes_per_image:g} looks at each picture, "
+                             f"at least {train_defaults.min_steps} steps)")
+    budget.add_argument("--epochs", type=int, default=None, help="passes over the training pictures instead of "
+                                                                 "--steps (no minimum)")
+    training.add_argument("--batch-size", type=int, default=train_defaults.batch_size,
+                          help=f"pictures per step at most (default {train_defaults.batch_size})")
     training.add_argument("--lr", type=float, default=train_defaults.learning_rate,
-                          help=f"learning rate (default {train_defaults.learning_rate:g})")
-    training.add_argument("--val-split", type=float, default=0.0, metavar="FRACTION",
-                          help="hold out this fraction per class for validation and early stopping")
+                          help=f"prompts' learning rate (default {train_defaults.learning_rate:g})")
+    training.add_argument("--head-lr", type=float, default=train_defaults.head_learning_rate,
+                          help="head's learning rate (default: the prompts')")
+    training.add_argument("--check-split", "--val-split", type=float, default=0.0, metavar="FRACTION",
+                          dest="check_split", help="set aside this share of every class's pictures to check the "
+                                                   "trained task on pictures it never trained on")
     training.add_argument("--no-augment", action="store_true", help="switch augmentations off")
     training.add_argument("--seed", type=int, default=0)
     training.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
@@ -77,7 +92,8 @@ def _register_predict(commands) -> None:
 
 def build_train_settings(args: argparse.Namespace):
     """PromptConfig, TrainConfig and optional AutoSelectConfig from command-line arguments."""
-    from ..augment import AugmentConfig
+    import dataclasses
+
     from vpt_core.errors import ConfigError
     from ..prompts import PromptConfig
     from ..train_config import TrainConfig
@@ -89,10 +105,16 @@ def build_train_settings(args: argparse.Namespace):
         raise ConfigError(f"--prompts must be a whole number or 'auto', got {args.prompts!r}") from None
     auto_init = args.init == "auto"
     prompt_config = PromptConfig(num_prompts=num_prompts, depth=args.depth,
-                                 init=PromptConfig().init if auto_init else args.init, head_init=args.head_init)
-    train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
-                               val_fraction=args.val_split, seed=args.seed, device=args.device,
-                               augment=AugmentConfig(enabled=not args.no_augment))
+                                 init=PromptConfig().init if auto_init else args.init, head_init=args.head_init,
+                                 head_features=args.head_features)
+    defaults = TrainConfig()
+    budget = {"steps": args.steps} if args.steps is not None else {}
+    if args.epochs is not None:   # epochs = looks at each picture, with no floor
+        budget = {"passes_per_image": args.epochs, "min_steps": 1}
+    train_config = TrainConfig(**budget, batch_size=args.batch_size, learning_rate=args.lr,
+                               head_learning_rate=args.head_lr, check_fraction=args.check_split, seed=args.seed,
+                               device=args.device,
+                               augment=dataclasses.replace(defaults.augment, enabled=not args.no_augment))
     auto = None
     if auto_init or auto_prompts:
         from ..autoselect import AutoSelectConfig
@@ -102,8 +124,9 @@ def build_train_settings(args: argparse.Namespace):
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from ..taskpack import save_task
+    from ..taskpack import check_output, save_task
 
+    check_output(args.out, args.overwrite)
     prompt_config, train_config, auto = build_train_settings(args)
     bar = ProgressBar()
     backbone, data = load_dataset_with_progress(args.data_dir, backbone_config_from_args(args), bar)
@@ -114,15 +137,20 @@ def run_train(args: argparse.Namespace) -> int:
     extra = {"auto_selection": result.auto_report} if result.auto_report else {}
     path = save_task(result, backbone, args.out, name=args.name or Path(args.out).stem, extra=extra)
     summary = {"task": str(path), "classes": result.classes, "metrics": result.metrics,
-               "prompt": result.prompt_config.to_dict(), "size_bytes": path.stat().st_size}
+               "prompt": result.prompt_config.to_dict(), "rejection": result.rejection,
+               "size_bytes": path.stat().st_size}
     if args.json:
         print_json(summary)
     else:
-        m = result.metrics
-        val = f", validation accuracy {m['val_accuracy']:.3f}" if m.get("val_accuracy") is not None else ""
-        say(f"wrote {path} ({path.stat().st_size / 1024:.0f} KB): train accuracy {m['train_accuracy']:.3f}{val}, "
-            f"{m['epochs_run']} epochs in {format_seconds(m['train_seconds'])}")
+        say(f"wrote {path} ({path.stat().st_size / 1024:.0f} KB): {describe_metrics(result.metrics)}")
     return 0
+
+
+def describe_metrics(m: dict) -> str:
+    check = (f", accuracy on {m['check_images']} pictures it did not train on ({m['check_method']}) "
+             f"{m['check_accuracy']:.3f}" if m.get("check_accuracy") is not None else "")
+    return (f"accuracy on its training pictures {m['train_accuracy']:.3f}{check}; {m['steps']} steps "
+            f"({m['image_passes']} picture passes) in {format_seconds(m['total_seconds'])}")
 
 
 def load_dataset_with_progress(data_dir: str, backbone_config, bar: ProgressBar, classes=None):
@@ -147,24 +175,20 @@ def load_dataset_with_progress(data_dir: str, backbone_config, bar: ProgressBar,
 def consume_training(backbone, data, prompt_config, train_config, bar: ProgressBar, auto=None):
     """Drive the training generator with a progress bar; None when cancelled."""
     from .. import events as ev
-    from ..training import train
+    from ..autoselect import train_task
 
-    result = None
+    result, loss = None, None
     try:
-        for event in train(backbone, data, prompt_config, train_config, auto=auto):
+        for event in train_task(backbone, data, prompt_config, train_config, auto):
             if isinstance(event, ev.TrainStep):
-                bar.update(event.step / event.total_steps,
-                           f"epoch {event.epoch}/{event.epochs} loss {event.loss:.3f} "
-                           f"ETA {format_seconds(event.eta_seconds)}")
-            elif isinstance(event, ev.Progress):
-                bar.update(event.done / max(1, event.total), f"{event.phase} {event.done}/{event.total}")
+                loss = event.loss
+            elif isinstance(event, ev.RunProgress):
+                detail = f" loss {loss:.3f}" if loss is not None and event.stage == "train" else ""
+                bar.update(event.fraction, f"{event.stage}{detail} ETA {format_seconds(event.eta_seconds)}")
             elif isinstance(event, ev.PhaseStarted):
                 bar.line(f"{event.phase}: {event.message}")
             elif isinstance(event, ev.Notice):
                 bar.line(f"note: {event.message}")
-            elif isinstance(event, ev.EpochEnd) and event.val_accuracy is not None:
-                bar.line(f"epoch {event.epoch}: train acc {event.train_accuracy:.3f}, "
-                         f"val acc {event.val_accuracy:.3f}")
             elif isinstance(event, ev.Finished):
                 result = event.result
             elif isinstance(event, ev.Cancelled):
@@ -187,18 +211,29 @@ def run_eval(args: argparse.Namespace) -> int:
                        on_progress=lambda done, total: bar.update(done / total, f"reading images {done}/{total}"))
     bar.close()
     report = evaluate(task, data, args.batch_size)
-    document = {"task": str(args.task), **report.to_dict(), "skipped": [str(p) for p, _ in data.skipped]}
+    routing = report.routing(task.pack.min_confidence)
+    document = {"task": str(args.task), **report.to_dict(), "uncertain": {**task.pack.rejection, **routing},
+                "skipped": [str(p) for p, _ in data.skipped]}
     if args.json:
         print_json(document)
         return 0
     print(f"accuracy {report.accuracy:.4f} on {report.total} images "
           f"(balanced accuracy {report.balanced_accuracy:.4f})")
+    print(describe_routing(routing))
     for name, value in report.per_class_accuracy.items():
         print(f"  {name:<20} {'n/a' if value is None else f'{value:.4f}'}")
     print(format_confusion(report))
     for path, reason in data.skipped:
         print(f"skipped: {reason}", file=sys.stderr)
     return 0
+
+
+def describe_routing(routing: dict) -> str:
+    if routing["min_confidence"] <= 0:
+        return "uncertain: this task has no threshold (too few training pictures to calibrate one)"
+    rest = "n/a" if routing["accuracy_of_rest"] is None else f"{routing['accuracy_of_rest']:.4f}"
+    return (f"uncertain below confidence {routing['min_confidence']:.3f}: {routing['routed']} images "
+            f"({routing['routed_fraction']:.1%}) would go to a person; accuracy of the rest {rest}")
 
 
 def run_predict(args: argparse.Namespace) -> int:
@@ -211,5 +246,8 @@ def run_predict(args: argparse.Namespace) -> int:
         print_json({"task": str(args.task), "predictions": [p.to_dict() for p in predictions]})
     else:
         for p in predictions:
-            print(f"{p.path}\t{p.label}\t{p.confidence:.4f}" if p.error is None else f"{p.path}\tERROR\t{p.error}")
+            if p.error is not None:
+                print(f"{p.path}\tERROR\t{p.error}")
+            else:
+                print(f"{p.path}\t{p.label}\t{p.confidence:.4f}" + ("\tuncertain" if p.uncertain else ""))
     return 0 if all(p.error is None for p in predictions) else 1
