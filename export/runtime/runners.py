@@ -69,7 +69,7 @@ class OnnxRuntimeRunner:
 
     def __init__(self, onnx_path: str | os.PathLike, contract: BundleContract,
                  providers: Sequence[ProviderSpec] | None = None, threads: int | None = None,
-                 optimization: str = "all", spin: bool = False):
+                 optimization: str = "all", spin: bool = False, cpu_arena: bool = True):
         import onnxruntime as ort
 
         self.contract = contract
@@ -80,6 +80,9 @@ class OnnxRuntimeRunner:
         # Idle pool threads sleep instead of spinning: a frame takes tens of milliseconds, so the wake-up
         # cost is noise, while spinning steals cores from the camera, the GUI and other processes.
         options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
+        # Without the arena, activation memory goes back to the system after each run (a server whose batch
+        # sizes vary otherwise keeps its largest batch's memory, rounded up, for good).
+        options.enable_cpu_mem_arena = cpu_arena
         if threads:
             options.intra_op_num_threads = int(threads)
         chosen = resolve_providers(providers, available_ort_providers())
