@@ -37,8 +37,9 @@ def _finished(events):
 
 
 # -- the budget ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("images, expected", [(20, 60), (60, 60), (300, 235), (10_000, 3000)])
-def test_the_default_budget_has_a_floor_and_a_ceiling_in_steps(images, expected):
+@pytest.mark.parametrize("images, expected", [(20, 180), (35, 103), (60, 60), (70, 60), (300, 235),
+                                              (10_000, 3000)])
+def test_the_default_budget_has_floors_in_steps_and_picture_passes_and_a_ceiling(images, expected):
     config = TrainConfig()
     assert config.batch_for(images) == min(images, 64)
     assert config.planned_steps(images) == expected
@@ -46,7 +47,8 @@ def test_the_default_budget_has_a_floor_and_a_ceiling_in_steps(images, expected)
 
 def test_steps_override_the_budget_and_epochs_mean_looks_per_picture():
     assert TrainConfig(steps=7).planned_steps(500) == 7
-    assert TrainConfig(passes_per_image=3, min_steps=1, batch_size=4).planned_steps(10) == math.ceil(3 * 10 / 4)
+    epochs = TrainConfig(passes_per_image=3, min_steps=1, min_image_passes=0, batch_size=4)
+    assert epochs.planned_steps(10) == math.ceil(3 * 10 / 4)
 
 
 def test_every_step_sees_every_training_picture_up_to_the_cap(tiny_backbone, make_image_folder):

@@ -50,7 +50,8 @@ def _register_train(commands) -> None:
     budget = training.add_mutually_exclusive_group()
     budget.add_argument("--steps", type=int, default=None,
                         help=f"optimizer steps (default: {train_defaults.passes_per_image:g} looks at each picture, "
-                             f"at least {train_defaults.min_steps} steps)")
+                             f"at least {train_defaults.min_steps} steps and {train_defaults.min_image_passes} picture "
+                             "passes)")
     budget.add_argument("--epochs", type=int, default=None, help="passes over the training pictures instead of "
                                                                  "--steps (no minimum)")
     training.add_argument("--batch-size", type=int, default=train_defaults.batch_size,
@@ -110,7 +111,7 @@ def build_train_settings(args: argparse.Namespace):
     defaults = TrainConfig()
     budget = {"steps": args.steps} if args.steps is not None else {}
     if args.epochs is not None:   # epochs = looks at each picture, with no floor
-        budget = {"passes_per_image": args.epochs, "min_steps": 1}
+        budget = {"passes_per_image": args.epochs, "min_steps": 1, "min_image_passes": 0}
     train_config = TrainConfig(**budget, batch_size=args.batch_size, learning_rate=args.lr,
                                head_learning_rate=args.head_lr, check_fraction=args.check_split, seed=args.seed,
                                device=args.device,
