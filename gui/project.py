@@ -23,6 +23,7 @@ from typing import Any, Iterable
 from vpt_core.atomicio import atomic_write_json
 from vpt_core.errors import VptError
 from vpt_core.images import is_image_file
+from vpt_core.schema import PROJECT, SchemaError, check_document, plain_name_problem
 
 from .project_files import (capture_file_name, clean_stale_temporaries, move_file, unique_path,
                             write_frame_png)
@@ -33,7 +34,6 @@ FORMAT_VERSION = 1
 # Distinct, colour-blind-friendly colours (Okabe-Ito, then Tableau) for class chips.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#4E79A7",
            "#F28E2B", "#59A14F", "#E15759", "#B07AA1")
-_FORBIDDEN_NAME_CHARACTERS = set('/\\:*?"<>|')
 
 
 class ProjectError(VptError):
@@ -159,12 +159,17 @@ class Project:
                 raise ProjectError(f"cannot create {folder}: {error.strerror or error}") from error
 
     def _adopt_class_folders(self) -> bool:
-        """Class folders copied in by hand become classes; listed classes get their folder back."""
+        """Class folders copied in by hand become classes; listed classes get their folder back.
+
+        A folder whose name could not be a class name (or differs from one only in case) is left alone,
+        so project.json never receives a name it would refuse on the next load.
+        """
         changed = False
-        known = {c.name for c in self.classes}
+        known = {c.name.casefold() for c in self.classes}
         for folder in sorted(p for p in self.images_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            if folder.name not in known:
+            if folder.name.casefold() not in known and not plain_name_problem(folder.name):
                 self.classes.append(ClassInfo(folder.name, self._next_colour()))
+                known.add(folder.name.casefold())
                 changed = True
         for info in self.classes:
             self.class_dir(info.name).mkdir(exist_ok=True)
@@ -186,10 +191,9 @@ class Project:
         cleaned = name.strip()
         if not cleaned:
             raise ProjectError("a class needs a name")
-        if cleaned in (".", "..") or cleaned.startswith(".") or _FORBIDDEN_NAME_CHARACTERS & set(cleaned):
-            raise ProjectError(f"{cleaned!r} cannot be a class name: avoid / \\ : * ? \" < > | and a leading dot")
-        if len(cleaned) > 80:
-            raise ProjectError(f"the class name {cleaned[:20]!r}... is too long (80 characters at most)")
+        problem = plain_name_problem(cleaned)
+        if problem:
+            raise ProjectError(f"the class name {cleaned[:40]!r} {problem}")
         for existing in self.class_names:
             if existing != ignore and existing.casefold() == cleaned.casefold():
                 raise ProjectError(f"there is already a class named {existing!r}")
@@ -302,6 +306,13 @@ class Project:
         return unique_path(self.exports_dir / time.strftime("bundle-%Y%m%d-%H%M%S"))
 
 
+def check_project_folder(folder: str | os.PathLike) -> None:
+    """One-line ProjectError if ``folder`` holds a project.json that cannot be opened (before any window opens)."""
+    path = Path(folder) / PROJECT_FILE
+    if path.is_file():
+        _read_document(path)
+
+
 def _read_document(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -315,10 +326,11 @@ def _read_document(path: Path) -> dict[str, Any]:
         raise DamagedProjectError(path, f"line {error.lineno}, column {error.colno}: {error.msg}") from error
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
         raise DamagedProjectError(path, "not a vpt project file")
-    if int(document.get("format_version", 0)) > FORMAT_VERSION:
+    version = document.get("format_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
         raise ProjectError(f"{path} was written by a newer version of the app; please update it")
-    classes = document.get("classes")
-    if not isinstance(classes, list) or not all(isinstance(c, dict) and isinstance(c.get("name"), str)
-                                                for c in classes):
-        raise DamagedProjectError(path, "the class list is missing or malformed")
-    return document
+    try:
+        # Class names become folder names under images/: a name like '../../x' must never reach the disk.
+        return check_document(document, PROJECT, "project.json")
+    except SchemaError as error:
+        raise DamagedProjectError(path, str(error).removeprefix("project.json: ")) from error

@@ -26,6 +26,7 @@ from . import __version__
 from .atomicio import atomic_write_json
 
 from .errors import BundleError
+from .schema import MANIFEST, check_document
 
 FORMAT_NAME = "vpt-bundle"
 FORMAT_VERSION = 2   # 2: input contract 2 (per-image prompts, heads outside the graph)
@@ -84,13 +85,10 @@ def read_manifest(root: str | os.PathLike) -> dict[str, Any]:
         raise BundleError(f"{path}: damaged manifest ({error})") from error
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
         raise BundleError(f"{path}: not a vpt bundle manifest")
-    if int(document.get("format_version", 0)) > FORMAT_VERSION:
-        raise BundleError(f"{path}: written by a newer version (format {document['format_version']}); "
-                          "please upgrade vpt-toolkit")
-    for key in ("backbone", "contract", "tasks", "preprocess"):
-        if key not in document:
-            raise BundleError(f"{path}: manifest has no {key!r} section")
-    return document
+    version = document.get("format_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+        raise BundleError(f"{path}: written by a newer version (format {version}); please upgrade vpt-toolkit")
+    return check_document(document, MANIFEST, str(path), BundleError)
 
 
 def write_manifest(root: str | os.PathLike, document: dict[str, Any]) -> Path:

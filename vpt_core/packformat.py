@@ -24,9 +24,10 @@ from typing import Any, Mapping
 import numpy as np
 
 from . import __version__
-from .atomicio import atomic_path
-from .errors import IncompatibleTaskError, TaskPackError
+from .atomicio import atomic_write_bytes
+from .errors import ConfigError, IncompatibleTaskError, TaskPackError
 from .preprocess import PreprocessSpec
+from .schema import TASK_PACK, check_document
 
 PACK_SUFFIX = ".vptask"
 FORMAT_NAME = "vptask"
@@ -175,15 +176,18 @@ class TaskPackData:
         }
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write atomically; the target is replaced only once the file is complete."""
-        from safetensors.numpy import save_file
+        """Write atomically; the target is replaced only once the file is complete.
+
+        The pack is serialised in memory (it is small) and written by :mod:`atomicio`, so a full disk is the
+        toolkit's one-line DiskWriteError rather than safetensors' own error from inside its writer.
+        """
+        from safetensors.numpy import save
 
         tensors = {"prompts": self.prompts, "head.weight": self.head_weight, "head.bias": self.head_bias}
         metadata = self.metadata()
         self.created = metadata["created"]
-        with atomic_path(path) as tmp:
-            save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(metadata, ensure_ascii=False)})
-        return Path(path)
+        data = save(tensors, metadata={METADATA_KEY: json.dumps(metadata, ensure_ascii=False)})
+        return atomic_write_bytes(path, data)
 
     def check_compatible(self, fingerprint: BackboneFingerprint, prompt_shape: tuple[int, ...] | None = None,
                          source: str = "task pack") -> None:
@@ -250,17 +254,7 @@ def _safetensors_metadata(data: bytes, source: str) -> dict[str, str]:
 
 def _pack_from_parts(path, metadata: Mapping[str, str], tensors: Mapping[str, np.ndarray],
                      default_name: str = "") -> TaskPackData:
-    if METADATA_KEY not in metadata:
-        raise TaskPackError(f"{path}: a safetensors file, but not a task pack (no '{METADATA_KEY}' metadata)")
-    try:
-        document = json.loads(metadata[METADATA_KEY])
-    except json.JSONDecodeError as error:
-        raise TaskPackError(f"{path}: task pack description is damaged ({error})") from error
-    if document.get("format") != FORMAT_NAME:
-        raise TaskPackError(f"{path}: unknown format {document.get('format')!r}")
-    if int(document.get("format_version", 0)) > FORMAT_VERSION:
-        raise TaskPackError(
-            f"{path}: written by a newer version (format {document['format_version']}); please upgrade vpt-toolkit")
+    document = _pack_document(path, metadata)
     missing = [name for name in TENSOR_NAMES if name not in tensors]
     if missing:
         raise TaskPackError(f"{path}: missing tensors {missing}")
@@ -268,15 +262,51 @@ def _pack_from_parts(path, metadata: Mapping[str, str], tensors: Mapping[str, np
         pack = TaskPackData(
             prompts=tensors["prompts"], head_weight=tensors["head.weight"], head_bias=tensors["head.bias"],
             classes=list(document["classes"]), backbone=BackboneFingerprint.from_dict(document["backbone"]),
-            prompt_config=document.get("prompt", {}), preprocess=document["preprocess"],
-            name=document.get("name") or default_name, training=document.get("training", {}),
-            metrics=document.get("metrics", {}), extra=document.get("extra", {}),
+            prompt_config=document.get("prompt") or {}, preprocess=document["preprocess"],
+            name=document.get("name") or default_name, training=document.get("training") or {},
+            metrics=document.get("metrics") or {}, extra=document.get("extra") or {},
             rejection=document.get("rejection") or {},
-            created=document.get("created", ""),
-            library_version=document.get("library", {}).get("version", ""),
+            created=document.get("created") or "",
+            library_version=str((document.get("library") or {}).get("version", "")),
         )
     except TaskPackError as error:
         raise TaskPackError(f"{path}: {error}") from error
     except (KeyError, TypeError, ValueError) as error:
         raise TaskPackError(f"{path}: task pack description is incomplete ({error!r})") from error
     return pack
+
+
+def _pack_document(path, metadata: Mapping[str, str]) -> dict[str, Any]:
+    """The pack's JSON description, checked against its schema and for a geometry the backbone can take."""
+    if METADATA_KEY not in metadata:
+        raise TaskPackError(f"{path}: a safetensors file, but not a task pack (no '{METADATA_KEY}' metadata)")
+    try:
+        document = json.loads(metadata[METADATA_KEY])
+    except json.JSONDecodeError as error:
+        raise TaskPackError(f"{path}: task pack description is damaged ({error})") from error
+    if not isinstance(document, dict):
+        raise TaskPackError(f"{path}: task pack description must be a JSON object, got {type(document).__name__}")
+    if document.get("format") != FORMAT_NAME:
+        raise TaskPackError(f"{path}: unknown format {document.get('format')!r}")
+    version = document.get("format_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+        raise TaskPackError(f"{path}: written by a newer version (format {version}); please upgrade vpt-toolkit")
+    check_document(document, TASK_PACK, str(path), TaskPackError)
+    try:
+        spec = PreprocessSpec.from_dict(document["preprocess"])
+    except ConfigError as error:
+        raise TaskPackError(f"{path}: preprocess: {error}") from error
+    _check_patch_grid(path, spec, document["backbone"])
+    return document
+
+
+def _check_patch_grid(path, spec: PreprocessSpec, backbone: Mapping[str, Any]) -> None:
+    """The images a pack preprocesses to must cut into the backbone's patches (unless it takes any size)."""
+    if backbone["model_kwargs"].get("dynamic_img_size"):
+        return
+    patch_h, patch_w = backbone["patch_size"]
+    grid = (spec.height // patch_h) * (spec.width // patch_w)
+    if spec.height % patch_h or spec.width % patch_w or grid != backbone["num_patches"]:
+        raise TaskPackError(f"{path}: preprocess.input_size {list(spec.input_size)} does not fit the backbone "
+                            f"({backbone['num_patches']} patches of {patch_h}x{patch_w} pixels); the pack was "
+                            "edited or damaged")

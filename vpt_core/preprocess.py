@@ -35,6 +35,8 @@ _PIL_FILTERS = {
     "hamming": Image.Resampling.HAMMING,
 }
 _CROP_MODES = ("center", "squash", "border")
+CROP_MODES = _CROP_MODES
+INTERPOLATIONS = tuple(_PIL_FILTERS)
 IMAGE_FITS = ("crop", "whole", "pad")
 _FIT_CROP_MODES = {"whole": "squash", "pad": "border"}
 
