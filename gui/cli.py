@@ -22,6 +22,12 @@ def register(commands) -> None:
 
 
 def run_gui(args: argparse.Namespace) -> int:
+    if args.project_dir:  # a damaged project.json is one line on the terminal, before any window opens
+        from pathlib import Path
+
+        from .project import check_project_folder
+
+        check_project_folder(Path(args.project_dir).expanduser())
     try:
         from .app import run
     except ImportError as error:
