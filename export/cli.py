@@ -137,7 +137,11 @@ def run_bundle_info(args: argparse.Namespace) -> int:
 
 
 def run_quantize_cpu(args: argparse.Namespace) -> int:
+    from vpt_core.schema import whole_number_option
+
     from .runtime.quantize import quantize_cpu
+
+    whole_number_option(args.max_images, "--max-images", 1, allow_none=False)
 
     bar = ProgressBar(quiet=args.json)
     try:
@@ -146,6 +150,8 @@ def run_quantize_cpu(args: argparse.Namespace) -> int:
                               on_progress=lambda done, total: bar.update(done / max(1, total), f"{done}/{total} images"))
     finally:
         bar.close()
+    for reason in report.skipped_reasons:
+        say(f"skipped: {reason}", quiet=args.json)
     if args.json:
         print_json(report.to_dict())
     else:

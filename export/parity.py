@@ -66,11 +66,11 @@ def collect_parity_images(source: str | os.PathLike | Sequence[str | os.PathLike
     if source is None:
         return ParityImages(_synthetic_parts(limit), "synthetic machined-part images (no parity images given)",
                             real=False)
+    images, skipped = [], []
     if isinstance(source, (str, os.PathLike)):
-        paths, description = list_images(source), str(source)
+        paths, description = list_images(source, skipped), str(source)
     else:
         paths, description = [Path(p) for p in source], f"{len(source)} image files"
-    images, skipped = [], []
     for path in spread(paths, limit):
         try:
             images.append(read_image_rgb(path))

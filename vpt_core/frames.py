@@ -18,7 +18,6 @@ OpenCV is imported only when a video, camera or stream is opened.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -28,6 +27,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from .errors import CameraLostError, ConfigError, ImageReadError, VptError
+from .imagefiles import list_images
 from .images import frame_to_rgb, is_image_file, read_image_rgb
 
 CAMERA, VIDEO, STREAM, FOLDER = "camera", "video", "stream", "folder"
@@ -80,7 +80,7 @@ class SourceSpec:
         if "://" in text:
             return cls(STREAM, text, fps=fps)
         path = Path(text)
-        if path.is_dir():
+        if path.is_dir() or (path.is_file() and is_image_file(path)):   # one picture: a folder of one
             return cls(FOLDER, text, fps=fps, loop=loop)
         if path.is_file():
             return cls(VIDEO, text, fps=fps, loop=loop)
@@ -93,6 +93,8 @@ class SourceSpec:
 
     def describe(self) -> str:
         names = {CAMERA: "camera", STREAM: "stream", VIDEO: "video", FOLDER: "image folder"}
+        if self.kind == FOLDER and Path(self.target).is_file():
+            return f"image {self.target}"
         return f"{names[self.kind]} {self.target}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -162,12 +164,20 @@ class _FolderReader:
         self.files: list[Path] = []
         self.position = 0
         self.native_interval = 1.0 / DEFAULT_FOLDER_FPS
+        self._named_links = False
 
     def open(self) -> None:
+        if self.folder.is_file():
+            self.files, self.position = [self.folder], 0
+            return
         if not self.folder.is_dir():
             raise SourceLost(f"folder not found: {self.folder}")
-        self.files = sorted(Path(entry.path) for entry in os.scandir(self.folder)
-                            if entry.is_file() and is_image_file(entry.name))
+        unusable: list[str] = []
+        self.files = list_images(self.folder, unusable, recursive=False)
+        if not self._named_links:   # once, not again at every pass of a looping folder
+            self._named_links = True
+            for reason in unusable:
+                self.skip(reason)
         self.position = 0
         if not self.files:
             raise SourceLost(f"no images in {self.folder}")

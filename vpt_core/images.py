@@ -18,8 +18,9 @@ from .errors import ImageReadError
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"})
 
-# Refuse absurd sizes instead of exhausting memory (PIL's own guard only warns).
-_MAX_PIXELS = 200_000_000
+# Refuse absurd sizes before decoding instead of exhausting memory: 100 megapixels is above any inspection
+# camera in use and below Pillow's own decompression-bomb error (about 179 megapixels), which is caught too.
+MAX_PIXELS = 100_000_000
 
 
 def is_image_file(path: str | os.PathLike) -> bool:
@@ -34,17 +35,24 @@ def read_image_rgb(path: str | os.PathLike) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as image:
-                if image.width * image.height > _MAX_PIXELS:
-                    raise ImageReadError(f"{path}: image is too large ({image.width}x{image.height})")
+                check_pixel_count(image.width, image.height, path)
                 image.load()
                 image = ImageOps.exif_transpose(image)
                 return pil_to_rgb(image)
     except ImageReadError:
         raise
+    except Image.DecompressionBombError as error:   # not an OSError: Pillow refused to open it at all
+        raise ImageReadError(f"{path}: image is too large to decode safely ({error})") from error
     except FileNotFoundError as error:
         raise ImageReadError(f"{path}: file not found") from error
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
-        raise ImageReadError(f"{path}: not a readable image ({error})") from error
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, MemoryError) as error:
+        raise ImageReadError(f"{path}: not a readable image ({type(error).__name__}: {error})") from error
+
+
+def check_pixel_count(width: int, height: int, source: object) -> None:
+    if width * height > MAX_PIXELS:
+        raise ImageReadError(f"{source}: image is too large ({width}x{height} pixels; at most "
+                             f"{MAX_PIXELS // 1_000_000} megapixels)")
 
 
 def pil_to_rgb(image: Image.Image) -> np.ndarray:

@@ -38,6 +38,10 @@ _CROP_MODES = ("center", "squash", "border")
 CROP_MODES = _CROP_MODES
 INTERPOLATIONS = tuple(_PIL_FILTERS)
 IMAGE_FITS = ("crop", "whole", "pad")
+# The backbone's resize scales the shorter side, so a 8000x1 picture would become 256 x 2,048,000 pixels before
+# the centre crop keeps 224 of them. ``resize`` keeps at most this many times the scaled size along each side
+# (the centre, which holds the crop): memory and time stay bounded whatever the shape.
+MAX_RESIZE_ASPECT = 4
 _FIT_CROP_MODES = {"whole": "squash", "pad": "border"}
 
 
@@ -125,6 +129,9 @@ class PreprocessSpec:
             size = (max(1, round(image.width / ratio)), max(1, round(image.height / ratio)))
         else:
             size = _shorter_side_size(image.size, self.scale_size())
+            window = _centre_window(size, MAX_RESIZE_ASPECT * max(self.scale_size()))
+            if window is not None:
+                return np.asarray(_resize_window(image, size, window, resample))
         return np.asarray(image.resize(size, resample))
 
     def crop(self, resized: np.ndarray) -> np.ndarray:
@@ -182,6 +189,40 @@ def _shorter_side_size(size: tuple[int, int], scale: tuple[int, int]) -> tuple[i
     short, long = (width, height) if width <= height else (height, width)
     new_short, new_long = scale[0], int(scale[0] * long / short)
     return (new_short, new_long) if width <= height else (new_long, new_short)
+
+
+def _centre_window(size: tuple[int, int], limit: int) -> tuple[int, int, int, int] | None:
+    """The centre (left, top, width, height) of a ``size`` resize, at most ``limit`` long; None if it all fits.
+
+    Offsets are even, so the centre crop taken from the window lands on the same pixels as from the whole
+    resize (the crop rounds half to even, and shifting by an even number keeps that rounding).
+    """
+    width, height = size
+    if width <= limit and height <= limit:
+        return None
+    left = 2 * math.ceil((width - limit) / 4) if width > limit else 0
+    top = 2 * math.ceil((height - limit) / 4) if height > limit else 0
+    return left, top, width - 2 * left, height - 2 * top
+
+
+def _resize_window(image: Image.Image, size: tuple[int, int], window: tuple[int, int, int, int], resample):
+    """``window`` of ``image.resize(size)``, computed from the matching part of the source alone.
+
+    The source is first cut to that part plus the filter's reach (so every pixel the filter would use is
+    there), and the rest of the window is given to Pillow relative to the cut: Pillow holds the box in single
+    precision, and small coordinates keep it exact to well below a pixel.
+    """
+    left, top, width, height = window
+    scale_x, scale_y = image.width / size[0], image.height / size[1]
+    box = (left * scale_x, top * scale_y, (left + width) * scale_x, (top + height) * scale_y)
+    reach_x, reach_y = (math.ceil(_FILTER_REACH * max(scale, 1.0)) + 1 for scale in (scale_x, scale_y))
+    cut = (max(0, math.floor(box[0]) - reach_x), max(0, math.floor(box[1]) - reach_y),
+           min(image.width, math.ceil(box[2]) + reach_x), min(image.height, math.ceil(box[3]) + reach_y))
+    relative = (box[0] - cut[0], box[1] - cut[1], box[2] - cut[0], box[3] - cut[1])
+    return image.crop(cut).resize((width, height), resample, box=relative)
+
+
+_FILTER_REACH = 3   # source pixels each side at scale 1: Lanczos' support, the widest of Pillow's filters
 
 
 def _center_crop(array: np.ndarray, height: int, width: int, fill) -> np.ndarray:

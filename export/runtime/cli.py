@@ -121,14 +121,19 @@ def _print_help(parser: argparse.ArgumentParser) -> int:
 def run_infer(args: argparse.Namespace) -> int:
     from .infer_loop import new_summary, run_inference
     from vpt_core.frames import FrameStream, RetryPolicy, SourceSpec
+    from vpt_core.schema import whole_number_option
     from .station import Station
 
+    whole_number_option(args.max_frames, "--max-frames", 1)
+    whole_number_option(args.threads, "--threads", 1)
+    whole_number_option(args.max_retries, "--max-retries", 0)
+    spec = SourceSpec.parse(args.source)   # before the bundle is loaded: a wrong source is said at once
     station = Station(args.bundle, backend=args.backend, threads=args.threads, int8_cpu=args.int8_cpu)
     station.set_task(args.task)
     for note in station.notes:
         say(f"note: {note}")
     say(f"{station.description}, task {args.task}")
-    source = FrameStream(SourceSpec.parse(args.source), retry=RetryPolicy(max_retries=args.max_retries), on_event=say)
+    source = FrameStream(spec, retry=RetryPolicy(max_retries=args.max_retries), on_event=say)
     summary = new_summary(station, source)
     try:
         run_inference(station, source, sys.stdout, as_json=args.json, max_frames=args.max_frames, summary=summary)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -49,6 +49,7 @@ class QuantizationReport:
     fp32_bytes: int
     int8_bytes: int
     skipped_images: int = 0
+    skipped_reasons: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -126,18 +127,19 @@ def _quiet_root_logger():
 def _agreement(bundle: Bundle, pack, int8_path: Path, images_dir, min_agreement, max_images, threads,
                on_progress) -> QuantizationReport:
     spec = pack.preprocess_spec
-    paths = spread(list_images(images_dir), max_images)
+    unusable: list[str] = []
+    paths = spread(list_images(images_dir, unusable), max_images)
     fp32 = OnnxRuntimeRunner(bundle.backbone_path, bundle.contract, ["CPUExecutionProvider"], threads)
     int8 = OnnxRuntimeRunner(int8_path, bundle.contract, ["CPUExecutionProvider"], threads)
     tensors = bundle.task(pack.name).tensors
-    matches = images = skipped = 0
+    matches = images = 0
     for start in range(0, len(paths), 16):
         batch = []
         for path in paths[start:start + 16]:
             try:
                 batch.append(spec(read_image_rgb(path)))
-            except ImageReadError:
-                skipped += 1
+            except ImageReadError as error:
+                unusable.append(str(error))
         if batch:
             inputs = bundle.contract.feed(np.stack(batch), tensors)
             top_fp32 = tensors.logits(fp32.infer(inputs)[FEATURES_OUTPUT]).argmax(axis=1)
@@ -149,7 +151,8 @@ def _agreement(bundle: Bundle, pack, int8_path: Path, images_dir, min_agreement,
     return QuantizationReport(task=pack.name, images=images, matches=matches,
                               agreement=matches / images if images else 0.0, min_agreement=min_agreement,
                               images_dir=str(images_dir), fp32_bytes=bundle.backbone_path.stat().st_size,
-                              int8_bytes=int8_path.stat().st_size, skipped_images=skipped)
+                              int8_bytes=int8_path.stat().st_size, skipped_images=len(unusable),
+                              skipped_reasons=unusable[:20])
 
 
 def _refusal(report: QuantizationReport) -> str:

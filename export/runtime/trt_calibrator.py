@@ -55,7 +55,10 @@ class CalibrationBatches:
     def from_folder(cls, folder: str | os.PathLike, contract: BundleContract, tasks: Sequence,
                     batch_size: int = DEFAULT_CALIBRATION_BATCH,
                     max_images: int | None = DEFAULT_CALIBRATION_IMAGES) -> "CalibrationBatches":
-        return cls(list_images(folder), contract, tasks, batch_size, max_images)
+        skipped: list[str] = []
+        batches = cls(list_images(folder, skipped), contract, tasks, batch_size, max_images)
+        batches.skipped += skipped
+        return batches
 
     @property
     def num_batches(self) -> int:
