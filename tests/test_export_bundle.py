@@ -150,8 +150,11 @@ def test_a_changed_task_pack_or_backbone_is_detected(bundle_copy):
     data = bytearray(pack.read_bytes())
     data[-1] ^= 0xFF
     pack.write_bytes(bytes(data))
-    with pytest.raises(BundleError, match="variant.vptask: changed after it was added"):
-        Bundle.open(bundle_copy)
+    bundle = Bundle.open(bundle_copy)   # the other task still serves; the changed one is named
+    assert list(bundle.tasks) == ["surface"]
+    assert "variant.vptask: changed after it was added" in bundle.problems["variant"]
+    with pytest.raises(BundleError, match="task 'variant' cannot be used: .*changed after it was added"):
+        Station(bundle_copy).set_task("variant")
     with open(bundle_copy / "backbone.onnx", "ab") as handle:
         handle.write(b"\0")
     with pytest.raises(BundleError, match="sha256 differs from the manifest"):

@@ -1,14 +1,19 @@
-"""Open a deploy bundle: manifest, contract and task packs, with numpy only."""
+"""Open a deploy bundle: manifest, contract and task packs, with numpy only.
+
+One damaged or unsuitable task does not take the others down: it is left out
+and named in :attr:`Bundle.problems`; opening fails only when the backbone is
+unusable or no task is left.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vpt_core.contract import BundleContract, TaskTensors
-from vpt_core.errors import BundleError, TaskPackError
+from vpt_core.errors import BundleError, ConfigError, TaskPackError
 from vpt_core.packformat import BackboneFingerprint, TaskPackData, read_task_pack
 from vpt_core.preprocess import PreprocessSpec
 from vpt_core.manifest import BACKBONE_NAME, ENGINES_DIR, INT8_CPU_NAME, read_manifest, sha256_file
@@ -37,6 +42,7 @@ class Bundle:
     manifest: dict[str, Any]
     contract: BundleContract
     tasks: dict[str, BundleTask]
+    problems: dict[str, str] = field(default_factory=dict)   # task name -> why it cannot be used
 
     @classmethod
     def open(cls, root: str | os.PathLike, verify: bool = True, *,
@@ -52,16 +58,24 @@ class Bundle:
         contract = BundleContract.from_dict(manifest["contract"])
         bundle = cls(root=root, manifest=manifest, contract=contract, tasks={})
         if not bundle.backbone_path.is_file():
-            raise BundleError(f"{root}: {BACKBONE_NAME} is missing")
+            raise BundleError(f"{root}: {bundle.backbone_path.name} is missing")
         if verify and bundle.backbone_sha256 != known_backbone_sha256:
             bundle.verify_backbone()
         for entry in manifest["tasks"]:
-            bundle.tasks[entry["name"]] = bundle._open_task(entry, verify)
+            try:
+                bundle.tasks[entry["name"]] = bundle._open_task(entry, verify)
+            except (BundleError, TaskPackError, ConfigError) as error:
+                bundle.problems[entry["name"]] = str(error)
+        if manifest["tasks"] and not bundle.tasks:
+            raise BundleError(f"{root}: no task of the bundle can be used: " + "; ".join(bundle.problems.values()))
         return bundle
 
     def _open_task(self, entry: dict[str, Any], verify: bool) -> BundleTask:
         path = self.root / entry["file"]
-        if verify and path.is_file() and sha256_file(path) != entry.get("sha256"):
+        if not path.is_file():
+            raise BundleError(f"{path}: task {entry['name']!r} is missing its pack; add it again with "
+                              "'vpt bundle add-task --replace'")
+        if verify and sha256_file(path) != entry.get("sha256"):
             raise BundleError(f"{path}: changed after it was added to the bundle (sha256 differs from the "
                               "manifest); add it again with 'vpt bundle add-task'")
         try:
@@ -110,9 +124,15 @@ class Bundle:
         return list(self.tasks)
 
     def task(self, name: str) -> BundleTask:
+        if name in self.problems:
+            raise BundleError(f"task {name!r} cannot be used: {self.problems[name]}")
         if name not in self.tasks:
             raise BundleError(f"no task {name!r} in {self.root}; tasks: {', '.join(self.tasks) or 'none'}")
         return self.tasks[name]
+
+    def describe_problems(self) -> list[str]:
+        """One line per task left out, for notes on a terminal or in a log."""
+        return [f"task {name!r} left out: {reason}" for name, reason in self.problems.items()]
 
     def verify_backbone(self) -> None:
         if sha256_file(self.backbone_path) != self.backbone_sha256:

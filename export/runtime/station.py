@@ -108,6 +108,7 @@ class Station:
         self._int8_tasks = set(self.bundle.int8_cpu_tasks) if int8_cpu else None
         self.runner: Runner
         self.runner, self.notes = open_runner(self.bundle, backend, providers, threads, int8_cpu)
+        self.notes += self.bundle.describe_problems()
         self._lock = threading.RLock()   # serialises changes of the task table, never predictions
         self._tasks: dict[str, StationTask] = {name: self._prepare(task) for name, task in self.bundle.tasks.items()}
         self._current: StationTask | None = None
@@ -164,9 +165,11 @@ class Station:
             self._current = self.task(name)
 
     def task(self, name: str) -> StationTask:
-        """The prepared task ``name``, or BundleError listing the tasks there are."""
+        """The prepared task ``name``, or BundleError listing the tasks there are (or why it was left out)."""
         tasks = self._tasks
         task = tasks.get(name)
+        if task is None and name in self.bundle.problems:
+            raise BundleError(f"task {name!r} cannot be used: {self.bundle.problems[name]}")
         if task is None:
             raise BundleError(f"no task {name!r} in this bundle; tasks: {', '.join(tasks)}")
         if self._int8_tasks is not None and name not in self._int8_tasks:
@@ -275,13 +278,19 @@ class Station:
     def _reopen_bundle(self, attempts: int = 3) -> Bundle:
         # Readers take no lock: a change committed while we read may delete a pack the manifest we read
         # still named. Reading again then finds the newer manifest and its files.
+        # Bundle.open leaves out a task whose pack it cannot read instead of failing: that too may be such a
+        # race, so a bundle with a task left out is read again before it is taken as it is.
         for attempt in range(attempts):
+            last = attempt == attempts - 1
             try:
-                return Bundle.open(self.bundle.root, known_backbone_sha256=self.bundle.backbone_sha256)
+                bundle = Bundle.open(self.bundle.root, known_backbone_sha256=self.bundle.backbone_sha256)
             except (BundleError, TaskPackError):
-                if attempt == attempts - 1:
+                if last:
                     raise
-                time.sleep(0.05)
+            else:
+                if not bundle.problems or last:
+                    return bundle
+            time.sleep(0.05)
         raise AssertionError("unreachable")
 
     def close(self) -> None:
