@@ -149,7 +149,8 @@ def write_bundle_texts(root: Path, manifest: dict[str, Any]) -> None:
     contract = BundleContract.from_dict(manifest["contract"])
     script = root / BUILD_SCRIPT_NAME
     atomic_write_text(script, build_engine_script(contract, manifest["backbone"].get("fp32_nodes", []),
-                                                  manifest["backbone"].get("file", BACKBONE_NAME)))
+                                                  manifest["backbone"].get("file", BACKBONE_NAME),
+                                                  onnx_sha256=manifest["backbone"]["sha256"]))
     make_shareable(script)
     atomic_write_text(root / README_NAME, readme_text(manifest))
     make_shareable(root / README_NAME)
