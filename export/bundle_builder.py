@@ -20,13 +20,12 @@ PyTorch parity check.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from vpt_core import faults
 from vpt_core.atomicio import atomic_write_bytes
 from vpt_core.contract import BundleContract
 from vpt_core.errors import DiskWriteError, ExportError, IncompatibleTaskError, TaskPackError
@@ -97,12 +96,10 @@ def export_bundle(task_paths: Sequence[str | os.PathLike], out_dir: str | os.Pat
         pack.check_compatible(backbone.fingerprint, source=str(path))
     job = _ExportJob(packs, backbone, bundle_contract(backbone, packs, prompt_slots),
                      ParitySettings(parity, parity_images, tolerance), progress)
-    staging = _make_staging_dir(out_dir)
-    try:
+    bundle_edit.remove_abandoned_staging(out_dir)
+    with bundle_edit.staging_folder(out_dir) as staging:
         report = _build_into(staging, job)
         _install(staging, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     report.bundle_dir = out_dir
     report.seconds = time.perf_counter() - started
     progress("done", 1.0)
@@ -235,25 +232,12 @@ def _check_destination(out_dir: Path, overwrite: bool) -> None:
                               "export with --overwrite to replace it")
 
 
-def _make_staging_dir(out_dir: Path) -> Path:
-    """A hidden sibling of ``out_dir`` (same file system, so moving files in is a rename)."""
-    parent = out_dir.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=parent))
-        staging.chmod(0o755)  # mkdtemp makes it private; a bundle is meant to be copied and shared
-    except OSError as error:
-        raise DiskWriteError(f"cannot write into {parent}: {error.strerror or error}") from error
-    return staging
-
-
 def _install(staging: Path, out_dir: Path) -> None:
     """A new folder: one rename. An existing bundle: files moved in under unused names, then one manifest commit."""
     if not (out_dir / MANIFEST_NAME).is_file():
         try:
-            if out_dir.is_dir():
-                out_dir.rmdir()       # empty (checked before the export)
-            os.replace(staging, out_dir)
+            faults.step("move", out_dir)
+            os.replace(staging, out_dir)   # replaces an empty folder too (checked empty before the export)
         except OSError as error:
             raise DiskWriteError(f"cannot move the bundle into {out_dir}: {error.strerror or error}") from error
         return

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
+from . import faults
 from .errors import DiskWriteError
 
 _DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
@@ -37,6 +38,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        faults.step("create", target)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         os.close(fd)
     except OSError as error:
@@ -46,6 +48,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp
         _fsync_file(tmp)
         os.chmod(tmp, _mode_for(target))
+        faults.step("replace", target)
         os.replace(tmp, target)
         _fsync_dir(target.parent)
     except OSError as error:

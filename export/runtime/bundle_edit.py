@@ -13,6 +13,13 @@ Writers hold an exclusive lock on ``BUNDLE/.vpt-lock`` for the whole change, so
 two commands (or a command and ``vpt serve``) never interleave. Readers need no
 lock: they read the manifest, then the files it names, which stay put.
 
+Every change first finishes whatever a killed one left behind
+(:func:`finish_interrupted_changes`): unreferenced files are removed,
+``build_engine.sh`` and ``README.txt`` are brought in line with the manifest,
+and abandoned export staging folders beside the bundle (see
+:func:`staging_folder`) are deleted. ``tests/test_fault_injection.py`` kills
+real commands at every file-system step (``vpt_core.faults``) to keep this true.
+
 A replaced task keeps its earlier versions (``KEEP_VERSIONS``) in its manifest
 entry, so ``rollback_task`` can restore one.
 """
@@ -20,19 +27,23 @@ entry, so ``rollback_task`` can restore one.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
-import re
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from vpt_core import faults
 from vpt_core.atomicio import atomic_write_bytes, atomic_write_text
 from vpt_core.contract import FEATURES_OUTPUT, BundleContract, TaskTensors
 from vpt_core.errors import BundleError, DiskWriteError
 from vpt_core.manifest import (BACKBONE_NAME, BUILD_SCRIPT_NAME, INT8_CPU_NAME, README_NAME,
                                TASKS_DIR, make_shareable, read_manifest, sha256_file, task_entry, write_manifest)
+from vpt_core.schema import task_name_problem
 from vpt_core.packformat import PACK_SUFFIX, BackboneFingerprint, TaskPackData, read_task_pack, read_task_pack_bytes
 
 from .bundle import check_preprocessing
@@ -40,12 +51,10 @@ from .bundle_texts import build_engine_script, readme_text
 
 LOCK_NAME = ".vpt-lock"
 KEEP_VERSIONS = 5
-# A task name becomes a file name and a URL path segment: letters, digits, '_', '-', '.', not starting with '.'.
-TASK_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 
 
 def check_task_name(name: Any, source: str = "task") -> str:
-    if not isinstance(name, str) or not TASK_NAME.match(name) or name.endswith(".vptask"):
+    if not isinstance(name, str) or task_name_problem(name):
         raise BundleError(f"{source}: task name {name!r} is not a plain name (letters, digits, '_', '-', '.'; "
                           "at most 64 characters; no path)")
     return name
@@ -92,26 +101,41 @@ class BundleChange:
         return next((entry for entry in self.task_entries if entry["name"] == name), None)
 
     def new_file(self, folder: str, stem: str, suffix: str, data: bytes) -> Path:
-        """Write ``data`` under a name no manifest refers to; returns its path."""
-        target = self._unused_name(self.root / folder / f"{stem}{suffix}", _sha256(data))
+        """Write ``data`` under a name no manifest refers to (or find it already there); returns its path."""
+        target, present = self._unused_name(self.root / folder / f"{stem}{suffix}", _sha256(data))
+        if present:
+            return target
         atomic_write_bytes(target, data)
         return self._written(target)
 
     def adopt(self, finished: Path, name: str) -> Path:
         """Move a finished file (written beside the bundle's files) under an unused name like ``name``."""
-        target = self._unused_name(self.root / name, sha256_file(finished))
+        target, present = self._unused_name(self.root / name, sha256_file(finished))
+        if present:
+            return target
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
+            faults.step("move", target)
             os.replace(finished, target)
         except OSError as error:
             raise DiskWriteError(f"cannot move {finished.name} into {self.root}: {error.strerror or error}") from error
         return self._written(target)
 
     @staticmethod
-    def _unused_name(preferred: Path, digest: str) -> Path:
-        if not preferred.exists():
-            return preferred
-        return preferred.with_name(f"{preferred.stem}.{digest[:12]}{preferred.suffix}")
+    def _unused_name(preferred: Path, digest: str) -> tuple[Path, bool]:
+        """A free name for content ``digest``, or a file that already holds exactly that content (True).
+
+        Existing files are never written over: one the manifest names may be read at this moment.
+        """
+        candidates = [preferred, preferred.with_name(f"{preferred.stem}.{digest[:12]}{preferred.suffix}")]
+        candidates += [preferred.with_name(f"{preferred.stem}.{digest[:12]}-{n}{preferred.suffix}")
+                       for n in range(2, 100)]
+        for candidate in candidates:
+            if not candidate.exists():
+                return candidate, False
+            if candidate.is_file() and sha256_file(candidate) == digest:
+                return candidate, True
+        raise BundleError(f"{preferred.parent}: no free file name for {preferred.name}; remove stray files there")
 
     def _written(self, path: Path) -> Path:
         make_shareable(path)
@@ -128,6 +152,7 @@ def change_bundle(root: str | os.PathLike) -> Iterator[BundleChange]:
     root = Path(root)
     with bundle_lock(root):
         manifest = read_manifest(root)
+        finish_interrupted_changes(root, manifest)
         change = BundleChange(root, manifest)
         try:
             yield change
@@ -144,16 +169,30 @@ def commit(change: BundleChange) -> None:
     remove_unreferenced_files(change.root, change.manifest)
 
 
+def finish_interrupted_changes(root: Path, manifest: dict[str, Any]) -> None:
+    """What a killed change left behind: garbage files, texts out of date, abandoned export staging folders."""
+    remove_unreferenced_files(root, manifest)
+    write_bundle_texts(root, manifest)
+    remove_abandoned_staging(root)
+
+
 def write_bundle_texts(root: Path, manifest: dict[str, Any]) -> None:
-    """``build_engine.sh`` and ``README.txt`` are derived from the manifest (rewritten after each commit)."""
-    contract = BundleContract.from_dict(manifest["contract"])
-    script = root / BUILD_SCRIPT_NAME
-    atomic_write_text(script, build_engine_script(contract, manifest["backbone"].get("fp32_nodes", []),
-                                                  manifest["backbone"].get("file", BACKBONE_NAME),
-                                                  onnx_sha256=manifest["backbone"]["sha256"]))
-    make_shareable(script)
-    atomic_write_text(root / README_NAME, readme_text(manifest))
-    make_shareable(root / README_NAME)
+    """``build_engine.sh`` and ``README.txt`` are derived from the manifest (rewritten when they differ)."""
+    backbone = manifest["backbone"]
+    script = build_engine_script(BundleContract.from_dict(manifest["contract"]), backbone.get("fp32_nodes", []),
+                                 backbone.get("file", BACKBONE_NAME), onnx_sha256=backbone["sha256"])
+    for name, text in ((BUILD_SCRIPT_NAME, script), (README_NAME, readme_text(manifest))):
+        path = root / name
+        if not _holds(path, text):
+            atomic_write_text(path, text)
+        make_shareable(path)
+
+
+def _holds(path: Path, text: str) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def referenced_files(manifest: dict[str, Any]) -> set[str]:
@@ -175,9 +214,77 @@ def remove_unreferenced_files(root: Path, manifest: dict[str, Any]) -> list[Path
     for path in candidates:
         if path.relative_to(root).as_posix() not in keep:
             with contextlib.suppress(OSError):
+                faults.step("remove", path)
                 path.unlink()
                 removed.append(path)
     return removed
+
+
+# -- export staging: a new bundle is built in a hidden sibling folder, then moved in -----------
+STAGING_SUFFIX = ".partial"
+
+
+@contextlib.contextmanager
+def staging_folder(out_dir: Path) -> Iterator[Path]:
+    """A hidden sibling of ``out_dir`` (same file system, so moving files in is a rename), removed at the end.
+
+    The folder stays locked while its process lives, so a later command can tell an abandoned one (its
+    process was killed) from one being built now, and deletes only the abandoned ones.
+    """
+    parent = out_dir.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        faults.step("create", parent / f".{out_dir.name}.*{STAGING_SUFFIX}")
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=STAGING_SUFFIX, dir=parent))
+        staging.chmod(0o755)  # mkdtemp makes it private; a bundle is meant to be copied and shared
+    except OSError as error:
+        raise DiskWriteError(f"cannot write into {parent}: {error.strerror or error}") from error
+    with _folder_lock(staging, wait=True):
+        try:
+            yield staging
+        finally:
+            if staging.exists():
+                faults.step("remove", staging)
+                shutil.rmtree(staging, ignore_errors=True)
+
+
+def remove_abandoned_staging(out_dir: Path) -> list[Path]:
+    """Staging folders of ``out_dir`` whose export was killed (no process holds their lock any more)."""
+    removed = []
+    parent = out_dir.resolve().parent
+    for folder in parent.glob(f".{glob.escape(out_dir.name)}.*{STAGING_SUFFIX}"):
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        with _folder_lock(folder, wait=False) as locked:
+            if locked:
+                faults.step("remove", folder)
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+    return removed
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path, wait: bool) -> Iterator[bool]:
+    """An exclusive flock on the folder itself; yields whether it was obtained (never on non-POSIX systems)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield wait
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except OSError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
 
 
 # -- tasks ---------------------------------------------------------------------------------------
