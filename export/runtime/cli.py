@@ -93,10 +93,13 @@ def _register_deploy(commands) -> None:
     build = sub.add_parser("build-engine", help="build a TensorRT engine with the tensorrt Python API (10.x)")
     build.add_argument("bundle", metavar="BUNDLE_DIR")
     precision = build.add_mutually_exclusive_group()
-    precision.add_argument("--fp16", action="store_true", help="fp16, LayerNorm/Softmax/reductions kept fp32")
+    precision.add_argument("--fp16", action="store_true", help="fp16 (TensorRT picks each layer's precision)")
     precision.add_argument("--int8", action="store_true", help="INT8 with entropy calibration (needs --calib-dir)")
     build.add_argument("--calib-dir", metavar="DIR", help="real images for INT8 calibration")
-    build.add_argument("--calib-task", metavar="NAME", help="task whose prompts calibrate (default: the first)")
+    build.add_argument("--calib-task", metavar="NAME",
+                       help="calibrate for this task only; the engine then serves only it (default: every task)")
+    build.add_argument("--keep-fp32-layers", action="store_true",
+                       help="hold LayerNorm, Softmax and reductions in fp32 (precision constraints)")
     build.add_argument("--max-batch", type=int, default=8)
     build.add_argument("--max-classes", type=int, help=argparse.SUPPRESS)   # heads left the engine in contract 2
     build.add_argument("--workspace-mib", type=int, default=None)
@@ -106,7 +109,11 @@ def _register_deploy(commands) -> None:
     register.add_argument("bundle", metavar="BUNDLE_DIR")
     register.add_argument("engine", metavar="ENGINE_FILE")
     register.add_argument("--precision", required=True, choices=("fp32", "fp16", "int8"))
-    register.add_argument("--max-batch", type=int, default=8)
+    register.add_argument("--max-batch", type=int, default=None,
+                          help="only compared: the batch range is read from the engine itself")
+    register.add_argument("--onnx-sha256", metavar="SHA256", help="sha256 of the ONNX file the engine was built from")
+    register.add_argument("--fp32-layers", action="store_true",
+                          help="the engine holds LayerNorm/Softmax/reductions in fp32 (build_engine.sh fp16-fp32norm)")
     register.add_argument("--max-classes", type=int, help=argparse.SUPPRESS)
     register.add_argument("--opt-classes", type=int, help=argparse.SUPPRESS)
     register.set_defaults(handler=run_register_engine)
@@ -176,7 +183,7 @@ def run_build_engine(args: argparse.Namespace) -> int:
     _note_obsolete_class_options(args)
     request = EngineBuildRequest(precision=precision, max_batch=args.max_batch,
                                  calib_dir=args.calib_dir, calib_task=args.calib_task,
-                                 workspace_mib=args.workspace_mib)
+                                 workspace_mib=args.workspace_mib, keep_fp32_layers=args.keep_fp32_layers)
     path, sidecar = build_engine(args.bundle, request, log=say)
     print(f"wrote {path} ({sidecar.precision}, TensorRT {sidecar.tensorrt_version}, {sidecar.gpu_name}) and its "
           f"sidecar {path.with_suffix('.json').name}")
@@ -187,8 +194,10 @@ def run_register_engine(args: argparse.Namespace) -> int:
     from .trt_build import register_engine
 
     _note_obsolete_class_options(args)
-    sidecar = register_engine(args.bundle, args.engine, args.precision, args.max_batch)
-    print(f"recorded {args.engine}: {sidecar.precision}, TensorRT {sidecar.tensorrt_version}, {sidecar.gpu_name}")
+    sidecar = register_engine(args.bundle, args.engine, args.precision, args.max_batch,
+                              onnx_sha256=args.onnx_sha256, fp32_layers=args.fp32_layers, log=say)
+    print(f"recorded {sidecar.engine_file}: {sidecar.precision}, batch {sidecar.profile['batch']}, TensorRT "
+          f"{sidecar.tensorrt_version}, {sidecar.machine.describe()}")
     return 0
 
 

@@ -35,6 +35,7 @@ from vpt_core.preprocess import PreprocessSpec
 
 from .bundle import Bundle, BundleTask
 from .runners import Runner, open_runner
+from .trt_sidecar import engine_task_scope
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,8 @@ class Station:
         self.runner: Runner
         self.runner, self.notes = open_runner(self.bundle, backend, providers, threads, int8_cpu)
         self.notes += self.bundle.describe_problems()
+        self._engine_tasks, scope_notes = engine_task_scope(getattr(self.runner, "sidecar", None), self.bundle.tasks)
+        self.notes += scope_notes
         self._lock = threading.RLock()   # serialises changes of the task table, never predictions
         self._tasks: dict[str, StationTask] = {name: self._prepare(task) for name, task in self.bundle.tasks.items()}
         self._current: StationTask | None = None
@@ -172,6 +175,10 @@ class Station:
             raise BundleError(f"task {name!r} cannot be used: {self.bundle.problems[name]}")
         if task is None:
             raise BundleError(f"no task {name!r} in this bundle; tasks: {', '.join(tasks)}")
+        if self._engine_tasks is not None and name not in self._engine_tasks:
+            raise BundleError(f"task {name!r} is not one the INT8 engine {self.runner.sidecar.engine_file} was "
+                              f"calibrated for; use --backend onnxruntime, or rebuild the engine calibrated on "
+                              f"every task: vpt deploy build-engine {self.bundle.root} --int8 --calib-dir DIR")
         if self._int8_tasks is not None and name not in self._int8_tasks:
             raise BundleError(f"task {name!r} was not checked against the INT8 CPU model; run 'vpt bundle "
                               f"quantize-cpu {self.bundle.root} --task {name} --images DIR' first")

@@ -1,34 +1,42 @@
 """Build a TensorRT engine from a bundle with the tensorrt Python API (10.x).
 
 Explicit batch (the only mode in TensorRT 10), one optimisation profile from
-the contract (batch 1..max), a timing cache in the bundle's
-``engines/`` folder, FP16 with LayerNorm, Softmax and reductions held in FP32
-(precision constraints), and INT8 through an entropy calibrator fed with real
-images. Writes a standard ``.engine`` file plus its sidecar JSON.
+the contract (batch 1..max), a timing cache in the bundle's ``engines/``
+folder (one made on another GPU or TensorRT version is dropped, as TensorRT
+refuses it), FP16 (optionally with LayerNorm, Softmax and reductions held in
+FP32 by precision constraints: whether that is needed is what
+``benchmarks/gpu/check_fp16_layer_precisions.sh`` measures), and INT8 through
+an entropy calibrator fed with real images of every task. Writes the sidecar
+JSON first, then the standard ``.engine`` file, so an engine never lies there
+without one.
 
-TensorRT 11 removed the weakly typed precision flags (FP16, INT8 and precision
-constraints) that these builds use; there only fp32 builds are offered.
+Written for TensorRT 10.3 (JetPack 6.1 and newer). TensorRT 11 removed the
+weakly typed precision flags (FP16, INT8 and precision constraints) that these
+builds use; there only fp32 builds are offered.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from vpt_core import faults
 from vpt_core.atomicio import atomic_write_bytes
-
-from vpt_core.errors import TensorRTUnavailableError, VptError
-from vpt_core.manifest import ENGINES_DIR, sha256_file
+from vpt_core.errors import EngineMismatchError, TensorRTUnavailableError, VptError
+from vpt_core.manifest import ENGINES_DIR
 from .bundle import Bundle
 from .trt_calibrator import (DEFAULT_CALIBRATION_BATCH, DEFAULT_CALIBRATION_IMAGES, CalibrationBatches,
                              CalibratorCore, make_entropy_calibrator)
 from .trt_profiles import DEFAULT_MAX_BATCH, PRECISIONS, ShapeProfile
-from .trt_sidecar import EngineSidecar, current_machine, engine_path_for, import_tensorrt, sidecar_path, tensorrt_major
+from .trt_sidecar import (CHOSEN_TASKS, EVERY_TASK, EngineSidecar, MachineInfo, current_machine, engine_path_for,
+                          final_engine_path, import_tensorrt, sidecar_path, tensorrt_major)
 
 TIMING_CACHE_NAME = "timing.cache"
 FP32_LAYER_TYPE_NAMES = ("NORMALIZATION", "SOFTMAX", "REDUCE")
+FP32_LAYERS_RECORD = ["LayerNorm", "Softmax", "reductions"]   # what the sidecar says was held in fp32
 
 
 @dataclass
@@ -41,6 +49,7 @@ class EngineBuildRequest:
     calib_batch_size: int = DEFAULT_CALIBRATION_BATCH
     calib_max_images: int = DEFAULT_CALIBRATION_IMAGES
     workspace_mib: int | None = None
+    keep_fp32_layers: bool = False   # precision constraints on LayerNorm/Softmax/reductions (fp16/int8 only)
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
@@ -90,10 +99,9 @@ def build_engine(bundle_dir: str | os.PathLike, request: EngineBuildRequest,
         config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, request.workspace_mib << 20)
     config.add_optimization_profile(_optimization_profile(builder, profile))
     cache_path = bundle.root / ENGINES_DIR / TIMING_CACHE_NAME
-    timing_cache = config.create_timing_cache(cache_path.read_bytes() if cache_path.is_file() else b"")
-    config.set_timing_cache(timing_cache, False)
+    attach_timing_cache(config, cache_path, log)
     calibration, core = _configure_precision(trt, builder, network, config, bundle, request, log)
-    log(f"building a {request.precision} engine for {machine.gpu_name} with TensorRT {trt.__version__} "
+    log(f"building a {request.precision} engine for {machine.describe()} with TensorRT {trt.__version__} "
         f"(batch {profile.ranges['batch'].as_list()})")
     try:
         serialized = builder.build_serialized_network(network, config)
@@ -103,16 +111,69 @@ def build_engine(bundle_dir: str | os.PathLike, request: EngineBuildRequest,
     del parser
     if serialized is None:
         raise VptError("TensorRT could not build the engine (see its messages above)")
+    engine = bytes(serialized)
     engine_path = engine_path_for(bundle.root, request.precision)
-    atomic_write_bytes(engine_path, bytes(serialized))
-    atomic_write_bytes(cache_path, bytes(config.get_timing_cache().serialize()))
-    sidecar = EngineSidecar(
-        engine_file=engine_path.name, engine_sha256=sha256_file(engine_path), precision=request.precision,
-        tensorrt_version=machine.tensorrt_version, gpu_name=machine.gpu_name,
-        compute_capability=machine.compute_capability, onnx_sha256=bundle.backbone_sha256,
-        contract=bundle.contract.to_dict(), profile=profile.to_dict(), calibration=calibration)
-    sidecar.save(sidecar_path(engine_path))
+    sidecar = _sidecar(engine_path.name, hashlib.sha256(engine).hexdigest(), request.precision, machine, bundle,
+                       profile, calibration=calibration,
+                       fp32_layers=FP32_LAYERS_RECORD if request.keep_fp32_layers and request.precision != "fp32"
+                       else [])
+    install_engine(engine_path, sidecar, data=engine)
+    save_timing_cache(config, cache_path, log)
     return engine_path, sidecar
+
+
+def _sidecar(engine_file: str, engine_sha256: str, precision: str, machine: MachineInfo, bundle: Bundle,
+             profile: ShapeProfile, **extra) -> EngineSidecar:
+    return EngineSidecar(
+        engine_file=engine_file, engine_sha256=engine_sha256, precision=precision,
+        tensorrt_version=machine.tensorrt_version, gpu_name=machine.gpu_name,
+        compute_capability=machine.compute_capability, sm_count=machine.sm_count,
+        total_memory_mib=machine.total_memory_mib, board=machine.board, onnx_sha256=bundle.backbone_sha256,
+        contract=bundle.contract.to_dict(), profile=profile.to_dict(), **extra)
+
+
+def install_engine(engine_path: Path, sidecar: EngineSidecar, *, data: bytes | None = None,
+                   built: Path | None = None) -> None:
+    """Sidecar first, then the engine (``data``, or the file ``built`` moved in): never an engine without one.
+
+    Killed in between, the sidecar describes an engine that is not there yet (or the older one, whose sha256
+    then differs): either way the runtime refuses it with a message and falls back.
+    """
+    sidecar.save(sidecar_path(engine_path))
+    if data is not None:
+        atomic_write_bytes(engine_path, data)
+    elif built is not None and built != engine_path:
+        faults.step("replace", engine_path)
+        os.replace(built, engine_path)
+
+
+def attach_timing_cache(config, cache_path: Path, log: Callable[[str], None]) -> None:
+    """Use the saved timing cache if TensorRT accepts it; one from another GPU or version is dropped, with a note."""
+    data = cache_path.read_bytes() if cache_path.is_file() else b""
+    if data and _set_timing_cache(config, data):
+        return
+    if data:
+        log(f"note: {cache_path} was made on another GPU or TensorRT version; building with a new timing cache")
+    if not _set_timing_cache(config, b""):
+        log("note: TensorRT refused a new timing cache; building without one (slower, same engine)")
+
+
+def _set_timing_cache(config, data: bytes) -> bool:
+    try:
+        cache = config.create_timing_cache(data)
+        return cache is not None and bool(config.set_timing_cache(cache, False))   # False: refuse mismatches
+    except Exception:   # a damaged cache file: the bindings raise their own error types
+        return False
+
+
+def save_timing_cache(config, cache_path: Path, log: Callable[[str], None]) -> None:
+    """After the engine and its sidecar: a failure here costs only the next build's time."""
+    try:
+        cache = config.get_timing_cache()
+        if cache is not None:
+            atomic_write_bytes(cache_path, bytes(cache.serialize()))
+    except Exception as error:   # DiskWriteError, or the bindings' errors
+        log(f"note: the timing cache was not saved ({error})")
 
 
 def _parse_network(trt, builder, logger, bundle: Bundle):
@@ -140,9 +201,10 @@ def _configure_precision(trt, builder, network, config, bundle: Bundle, request:
     if request.precision == "fp32":
         return None, None
     config.set_flag(trt.BuilderFlag.FP16)
-    config.set_flag(trt.BuilderFlag.OBEY_PRECISION_CONSTRAINTS)
-    kept = fp32_layer_names(network, trt)
-    log(f"{len(kept)} LayerNorm/Softmax/reduction layers kept in fp32")
+    if request.keep_fp32_layers:
+        config.set_flag(trt.BuilderFlag.OBEY_PRECISION_CONSTRAINTS)
+        kept = fp32_layer_names(network, trt)
+        log(f"{len(kept)} LayerNorm/Softmax/reduction layers kept in fp32")
     if request.precision != "int8":
         return None, None
     config.set_flag(trt.BuilderFlag.INT8)
@@ -160,26 +222,57 @@ def _configure_precision(trt, builder, network, config, bundle: Bundle, request:
         calibration_profile.set_shape(name, shape, shape, shape)
     config.set_calibration_profile(calibration_profile)
     # Prompts are inputs whose ranges come from the tasks fed here; the sidecar says which tasks those were.
-    record = {"tasks": [t.name for t in tasks], "images_dir": str(request.calib_dir), "images": len(batches.paths),
+    record = {"tasks": [t.name for t in tasks], "scope": CHOSEN_TASKS if request.calib_task else EVERY_TASK,
+              "images_dir": str(request.calib_dir), "images": len(batches.paths),
               "batch_size": batches.batch_size, "cache": cache_path.name}
     return record, core
 
 
 def register_engine(bundle_dir: str | os.PathLike, engine_file: str | os.PathLike, precision: str,
-                    max_batch: int = DEFAULT_MAX_BATCH, opt_batch: int = 1) -> EngineSidecar:
-    """Write the sidecar for an engine built outside vpt (``build_engine.sh`` / trtexec) on this machine."""
+                    max_batch: int | None = None, opt_batch: int = 1, *, onnx_sha256: str | None = None,
+                    fp32_layers: bool = False, log: Callable[[str], None] = lambda message: None) -> EngineSidecar:
+    """Write the sidecar for an engine built outside vpt (``build_engine.sh`` / trtexec) on this machine.
+
+    The engine is deserialized here and its real profile shapes recorded (``max_batch`` is only compared);
+    TensorRT older than 10 is refused. A ``*.engine.partial`` file is moved into place after its sidecar.
+    """
     if precision not in PRECISIONS:
         raise VptError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
     bundle = Bundle.open(bundle_dir)
-    engine_path = Path(engine_file)
-    if not engine_path.is_file():
-        raise VptError(f"{engine_path}: engine file not found")
+    if onnx_sha256 not in (None, "unknown") and onnx_sha256 != bundle.backbone_sha256:
+        raise EngineMismatchError(f"the engine was built from another backbone.onnx than {bundle.root}'s (sha256 "
+                                  f"{onnx_sha256[:12]}... vs {bundle.backbone_sha256[:12]}...); run its "
+                                  "build_engine.sh again")
+    built = Path(engine_file)
+    if not built.is_file():
+        raise VptError(f"{built}: engine file not found")
+    engine_path = final_engine_path(built)
     machine = current_machine()
-    profile = ShapeProfile.from_contract(bundle.contract, max_batch, opt_batch)
-    sidecar = EngineSidecar(
-        engine_file=engine_path.name, engine_sha256=sha256_file(engine_path), precision=precision,
-        tensorrt_version=machine.tensorrt_version, gpu_name=machine.gpu_name,
-        compute_capability=machine.compute_capability, onnx_sha256=bundle.backbone_sha256,
-        contract=bundle.contract.to_dict(), profile=profile.to_dict(), builder="trtexec (build_engine.sh)")
-    sidecar.save(sidecar_path(engine_path))
+    data = built.read_bytes()
+    profile = read_engine_profile(data, bundle, built)
+    if max_batch is not None and profile.ranges["batch"].max != max_batch:
+        log(f"note: the engine takes batch {profile.ranges['batch'].as_list()}, not up to {max_batch} as given; "
+            "recording what the engine takes")
+    sidecar = _sidecar(engine_path.name, hashlib.sha256(data).hexdigest(), precision, machine, bundle, profile,
+                       builder="trtexec (build_engine.sh)", fp32_layers=FP32_LAYERS_RECORD if fp32_layers else [])
+    install_engine(engine_path, sidecar, built=built)
     return sidecar
+
+
+def read_engine_profile(data: bytes, bundle: Bundle, source: Path) -> ShapeProfile:
+    """Deserialize the engine on this GPU and read the shapes it was really built for."""
+    from .trt_runner import deserialize_engine
+
+    trt = import_tensorrt()
+    runtime = trt.Runtime(trt.Logger(trt.Logger.WARNING))
+    engine = deserialize_engine(runtime, data, source)
+    names = [engine.get_tensor_name(i) for i in range(engine.num_io_tensors)]
+    inputs = [n for n in names if engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT]
+    outputs = [n for n in names if n not in inputs]
+    if sorted(inputs) != sorted(bundle.contract.input_names) or sorted(outputs) != sorted(bundle.contract.output_names):
+        raise EngineMismatchError(f"{source}: engine tensors {inputs} -> {outputs} are not the bundle's "
+                                  f"{bundle.contract.input_names} -> {bundle.contract.output_names}")
+    try:
+        return ShapeProfile.from_engine(bundle.contract, engine, str(source))
+    except VptError as error:
+        raise EngineMismatchError(str(error)) from error

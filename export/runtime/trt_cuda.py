@@ -41,13 +41,24 @@ def call(result):
 
 def gpu_identity(device: int = 0) -> tuple[str, str]:
     """(GPU name, "major.minor" compute capability) of ``device``."""
+    name, capability, _, _ = gpu_properties(device)
+    return name, capability
+
+
+def gpu_properties(device: int = 0) -> tuple[str, str, int, int]:
+    """(name, "major.minor", SM count, total memory in bytes) of ``device``.
+
+    Every Orin module reports the name "Orin" and compute capability 8.7; the SM count (AGX Orin 16 or 14,
+    Orin NX and Orin Nano 8 or 4) and the memory tell them apart.
+    """
     try:
         properties = call(cudart().cudaGetDeviceProperties(device))
     except TensorRTUnavailableError as error:
         raise TensorRTUnavailableError(f"no usable CUDA GPU here ({error})") from error
     name = properties.name
     name = name.decode(errors="replace").rstrip("\x00") if isinstance(name, bytes) else str(name)
-    return name, f"{properties.major}.{properties.minor}"
+    return (name, f"{properties.major}.{properties.minor}", int(properties.multiProcessorCount),
+            int(properties.totalGlobalMem))
 
 
 class CudaStream:

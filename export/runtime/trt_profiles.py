@@ -66,6 +66,33 @@ class ShapeProfile:
         return {symbol: r.as_list() for symbol, r in self.ranges.items()}
 
     @classmethod
+    def from_engine(cls, contract: BundleContract, engine, source: str = "engine") -> "ShapeProfile":
+        """The shapes a deserialized TensorRT engine really accepts (its first optimisation profile).
+
+        Every input must have the contract's fixed dimensions in its min, opt and max shapes, and all inputs
+        must agree on the batch range; the result is what the engine was built with, whatever a command
+        line said.
+        """
+        if getattr(engine, "num_optimization_profiles", 1) < 1:
+            raise VptError(f"{source}: the engine has no optimisation profile")
+        batch = None
+        for spec in contract.inputs:
+            try:
+                low, opt, high = (tuple(int(v) for v in dims) for dims in engine.get_tensor_profile_shape(spec.name, 0))
+            except Exception as error:   # the bindings raise RuntimeError/TypeError/ValueError for unknown tensors
+                raise VptError(f"{source}: no profile shapes for input {spec.name!r} ({error})") from error
+            ranges = DimRange(low[0], opt[0], high[0])
+            expected = contract.concrete_shape(spec.name, batch=1)[1:]
+            if any(shape[1:] != expected for shape in (low, opt, high)):
+                raise VptError(f"{source}: input {spec.name!r} has profile shapes {list(low)}/{list(opt)}/"
+                               f"{list(high)}; the bundle's contract needs [batch, {', '.join(map(str, expected))}]")
+            if batch is not None and ranges != batch:
+                raise VptError(f"{source}: inputs disagree on the batch range ({batch.as_list()} vs "
+                               f"{ranges.as_list()} for {spec.name!r})")
+            batch = ranges
+        return cls(contract, {BATCH: batch})
+
+    @classmethod
     def from_dict(cls, contract: BundleContract, document: Mapping[str, Sequence[int]]) -> "ShapeProfile":
         try:
             return cls(contract, {symbol: DimRange(*(int(v) for v in document[symbol])) for symbol in DYNAMIC_DIMS})

@@ -28,21 +28,31 @@ class TensorRTRunner:
         trt = import_tensorrt()
         self.contract = contract
         self.engine_path = Path(engine_path)
-        self.profile = ShapeProfile.from_dict(contract, sidecar.profile)
+        self.sidecar = sidecar
         self._logger = trt.Logger(trt.Logger.WARNING)
         self._runtime = trt.Runtime(self._logger)
-        self.engine = self._runtime.deserialize_cuda_engine(self.engine_path.read_bytes())
-        if self.engine is None:
-            raise EngineMismatchError(f"{self.engine_path}: TensorRT could not deserialize the engine; rebuild it: "
-                                      f"{rebuild_command(self.engine_path.parent.parent, sidecar)}")
+        self.engine = deserialize_engine(self._runtime, self.engine_path.read_bytes(), self.engine_path, sidecar)
         self._check_engine_io(trt)
-        self.context = self.engine.create_execution_context()
-        self.stream = CudaStream()
+        self.profile = ShapeProfile.from_engine(contract, self.engine, str(self.engine_path))
+        if self.profile.to_dict() != sidecar.profile:
+            raise EngineMismatchError(f"{self.engine_path}: the engine takes batch {self.profile.to_dict()}, its "
+                                      f"sidecar says {sidecar.profile}; record it again with 'vpt deploy "
+                                      "register-engine'")
+        self.stream = None
         self.buffers = {}
-        for spec in contract.inputs + contract.outputs:
-            nbytes = int(np.prod(self.profile.max_shape(spec.name))) * np.dtype(np.float32).itemsize
-            self.buffers[spec.name] = DeviceBuffer(nbytes)
-            self.context.set_tensor_address(spec.name, self.buffers[spec.name].ptr)
+        try:
+            self.context = self.engine.create_execution_context()
+            if self.context is None:   # TensorRT returns None when it cannot allocate the context's memory
+                raise TensorRTUnavailableError(f"{self.engine_path}: TensorRT could not create an execution "
+                                               "context (out of GPU memory?)")
+            self.stream = CudaStream()
+            for spec in contract.inputs + contract.outputs:
+                nbytes = int(np.prod(self.profile.max_shape(spec.name))) * np.dtype(np.float32).itemsize
+                self.buffers[spec.name] = DeviceBuffer(nbytes)
+                self.context.set_tensor_address(spec.name, self.buffers[spec.name].ptr)
+        except BaseException:
+            self._release()
+            raise
         self._resident: dict[str, np.ndarray] = {}
         self.description = (f"TensorRT {trt.__version__} engine {self.engine_path.name} "
                             f"({sidecar.precision}, {machine.gpu_name})")
@@ -83,11 +93,34 @@ class TensorRTRunner:
         self._resident[name] = array
 
     def close(self) -> None:
-        self.stream.synchronize()
+        if self.stream is not None:
+            self.stream.synchronize()
+        self._release()
+
+    def _release(self) -> None:
+        """Free what was allocated so far (also after a failed start, so a fallback has the memory)."""
         for buffer in self.buffers.values():
             buffer.free()
-        self.stream.close()
+        self.buffers = {}
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
         self.context = self.engine = None
+
+
+def deserialize_engine(runtime, data: bytes, engine_path: Path, sidecar: EngineSidecar | None = None):
+    """The engine, or EngineMismatchError saying it must be rebuilt (TensorRT returns None or raises)."""
+    try:
+        engine = runtime.deserialize_cuda_engine(data)
+    except Exception as error:   # the bindings raise RuntimeError/TypeError on damaged or foreign engines
+        engine, detail = None, f" ({type(error).__name__}: {error})"
+    else:
+        detail = ""
+    if engine is None:
+        fix = (f"rebuild it: {rebuild_command(engine_path.parent.parent, sidecar)}" if sidecar else
+               "build it again on this machine")
+        raise EngineMismatchError(f"{engine_path}: TensorRT could not deserialize the engine{detail}; {fix}")
+    return engine
 
 
 def open_tensorrt_runner(bundle, required: bool) -> tuple[TensorRTRunner | None, str]:
@@ -108,23 +141,26 @@ def open_tensorrt_runner(bundle, required: bool) -> tuple[TensorRTRunner | None,
         if required:
             raise
         return None, str(error)
-    mismatches = []
+    reasons = []
     for engine_path in engines:
         try:
             sidecar = EngineSidecar.load(sidecar_path(engine_path))
         except EngineMismatchError as error:
-            mismatches.append(str(error))
+            reasons.append(str(error))
             continue
         if compatibility_problems(sidecar, machine, bundle.backbone_sha256, bundle.contract):
-            mismatches.append(_describe_mismatch(engine_path, sidecar, machine, bundle))
+            reasons.append(_describe_mismatch(engine_path, sidecar, machine, bundle))
             continue
         if sha256_file(engine_path) != sidecar.engine_sha256:
-            mismatches.append(f"{engine_path}: the engine file differs from the one its sidecar describes")
+            reasons.append(f"{engine_path}: the engine file differs from the one its sidecar describes")
             continue
-        return TensorRTRunner(engine_path, sidecar, bundle.contract, machine), ""
+        try:
+            return TensorRTRunner(engine_path, sidecar, bundle.contract, machine), ""
+        except Exception as error:   # deserialisation, GPU memory, the bindings' own errors: try the next one
+            reasons.append(f"{engine_path.name} could not be loaded: {error}")
     if required:
-        raise EngineMismatchError(mismatches[0])
-    return None, mismatches[0]
+        raise EngineMismatchError("; ".join(reasons))
+    return None, "; ".join(reasons)
 
 
 def _describe_mismatch(engine_path, sidecar, machine, bundle) -> str:
