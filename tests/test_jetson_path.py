@@ -396,3 +396,28 @@ def test_a_damaged_sidecar_field_is_one_line(bundle):
     sidecar_path(path).write_text(json.dumps(document))
     with pytest.raises(EngineMismatchError, match="sm_count must be a whole number"):
         EngineSidecar.load(sidecar_path(path))
+
+
+# -- case 11: packaging --------------------------------------------------------------------------------
+def test_packaging_pins_cuda_python_12_and_makes_onnx_runtime_replaceable():
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert not any(dep.startswith("onnxruntime") for dep in project["dependencies"])
+    extras = project["optional-dependencies"]
+    assert extras["onnxruntime"] == ["onnxruntime>=1.17"]
+    assert "onnxruntime" in extras["all"][0] and "vpt-toolkit[onnxruntime]" in extras["train"]
+    assert "cuda-python>=12,<13" in extras["tensorrt"] and extras["cuda"] == ["cuda-python>=12,<13"]
+
+
+def test_without_onnx_runtime_the_station_says_what_to_install(shared, tmp_path):
+    script = tmp_path / "probe.py"
+    script.write_text("import sys\nfrom vpt_core.cli import main\n"
+                      f"sys.exit(main(['infer', {str(shared['bundle'])!r}, '--task', 'surface', '--source', "
+                      f"{str(shared['images'])!r}]))\n")
+    done = subprocess.run([*python_without(("onnxruntime", "tensorrt")), str(script)], capture_output=True,
+                          text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "ONNX Runtime is not installed here" in lines[0]
+    assert "vpt-toolkit[onnxruntime]" in lines[0] and "onnxruntime-gpu wheel built for your JetPack" in lines[0]

@@ -44,10 +44,21 @@ class Runner(Protocol):
     def close(self) -> None: ...
 
 
-def available_ort_providers() -> list[str]:
-    import onnxruntime as ort
+ORT_MISSING = ("ONNX Runtime is not installed here: on a PC, pip install 'vpt-toolkit[onnxruntime]'; on a Jetson, "
+               "install the onnxruntime-gpu wheel built for your JetPack (see the README, Deploying to a Jetson)")
 
-    return list(ort.get_available_providers())
+
+def import_onnxruntime():
+    """The platform's ONNX Runtime (PyPI's onnxruntime, or a Jetson GPU build installed instead of it)."""
+    try:
+        import onnxruntime
+    except ImportError as error:
+        raise BundleError(f"{ORT_MISSING} ({error})") from error
+    return onnxruntime
+
+
+def available_ort_providers() -> list[str]:
+    return list(import_onnxruntime().get_available_providers())
 
 
 def resolve_providers(requested: Sequence[ProviderSpec] | None, available: Sequence[str]) -> list[ProviderSpec]:
@@ -70,8 +81,7 @@ class OnnxRuntimeRunner:
     def __init__(self, onnx_path: str | os.PathLike, contract: BundleContract,
                  providers: Sequence[ProviderSpec] | None = None, threads: int | None = None,
                  optimization: str = "all", spin: bool = False, cpu_arena: bool = True):
-        import onnxruntime as ort
-
+        ort = import_onnxruntime()
         self.contract = contract
         self.path = Path(onnx_path)
         options = ort.SessionOptions()
