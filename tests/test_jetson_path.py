@@ -421,3 +421,26 @@ def test_without_onnx_runtime_the_station_says_what_to_install(shared, tmp_path)
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "ONNX Runtime is not installed here" in lines[0]
     assert "vpt-toolkit[onnxruntime]" in lines[0] and "onnxruntime-gpu wheel built for your JetPack" in lines[0]
+
+
+# -- case 14: the device check that decides on fp32 constraints (its logic; the check itself needs a GPU) ------
+def test_the_layer_precision_check_counts_precisions_and_finds_layernorm_and_softmax():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("check", REPO / "benchmarks" / "gpu" / "check_fp16_layer_precisions.py")
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    layer_info = {"Layers": [
+        {"Name": "/blocks.0/norm1/LayerNormalization", "LayerType": "Normalization",
+         "Outputs": [{"Format/Datatype": "Row major linear FP32"}]},
+        {"Name": "/blocks.0/attn/MatMul", "LayerType": "MatrixMultiply",
+         "Outputs": [{"Format/Datatype": "Row major linear FP16 format"}]},
+        {"Name": "{ForeignNode[/blocks.0/attn/Softmax.../blocks.1/mlp/fc2/MatMul]}", "LayerType": "Myelin",
+         "Outputs": [{"Format/Datatype": "Half"}]},
+        "a layer listed by name only",
+    ]}
+    summary = check.summarize_layer_info(layer_info)
+    assert summary["by_type"]["Normalization"] == {"fp32": 1}
+    assert summary["by_type"]["MatrixMultiply"] == {"fp16": 1} and summary["by_type"]["Myelin"] == {"fp16": 1}
+    assert [layer["type"] for layer in summary["layernorm_softmax"]] == ["Normalization", "Myelin"]
+    assert check.VARIANTS == ("fp32", "fp16", "fp16-fp32norm")
