@@ -122,7 +122,8 @@ def run_bundle_info(args: argparse.Namespace) -> int:
                 "backbone": {k: bundle.manifest["backbone"][k] for k in ("file", "sha256", "size_bytes", "opset")},
                 "tasks": {name: {"classes": t.classes, "size_bytes": t.size_bytes, "parity": t.entry.get("parity")}
                           for name, t in bundle.tasks.items()},
-                "int8_cpu": bundle.manifest.get("int8_cpu"), "engines": [p.name for p in list_engines(bundle.root)]}
+                "int8_cpu": bundle.manifest.get("int8_cpu"), "engines": [p.name for p in list_engines(bundle.root)],
+                "problems": dict(bundle.problems)}
     if args.json:
         print_json(document)
         return 0
@@ -130,6 +131,8 @@ def run_bundle_info(args: argparse.Namespace) -> int:
     print(f"  backbone.onnx {document['backbone']['size_bytes'] / 1e6:.1f} MB, opset {document['backbone']['opset']}")
     for name, task in document["tasks"].items():
         print(f"  task {name}: {len(task['classes'])} classes, {task['size_bytes'] / 1024:.1f} KB")
+    for line in bundle.describe_problems():
+        print(f"  {line}")
     if document["int8_cpu"]:
         print(f"  INT8 CPU model checked for: {', '.join(document['int8_cpu']['agreement']) or 'no task'}")
     print(f"  engines: {', '.join(document['engines']) or 'none'}")

@@ -32,7 +32,7 @@ from vpt_core.images import read_image_rgb
 from vpt_core.manifest import sha256_file
 from vpt_core.packformat import read_task_pack
 from vpt_core.preprocess import PreprocessSpec
-from test_export_support import copy_bundle, make_pack, shared_bundle, write_mixed_images
+from test_export_support import copy_bundle, shared_bundle, write_mixed_images
 
 SPEC_224 = PreprocessSpec((3, 224, 224), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
@@ -213,6 +213,8 @@ def test_one_damaged_task_is_named_and_the_others_serve(shared, bundle_copy, tmp
     assert "note: task 'variant' left out:" in err
     code, _, err = run_cli(["infer", bundle_copy, "--task", "variant", "--source", images])
     assert "task 'variant' cannot be used:" in one_line_error(code, err)
+    code, out, _ = run_cli(["bundle", "info", bundle_copy])
+    assert code == 0 and "task surface:" in out and "task 'variant' left out:" in out
 
 
 def test_a_bundle_with_no_usable_task_is_refused_naming_each(bundle_copy):
