@@ -125,3 +125,31 @@ def test_the_register_hint_gives_absolute_paths(run_script, bundle_copy):
     assert f"register-engine {root} {root}/engines/backbone.fp16.engine --precision fp16" in hint
     manifest = json.loads((bundle_copy / "manifest.json").read_text())
     assert f"--onnx-sha256 {manifest['backbone']['sha256']}" in hint
+
+
+FAKE_VPT = """#!/bin/sh
+printf "%s\\n" "$@" > "$VPT_ARGS_FILE"
+exit "${FAKE_VPT_EXIT:-0}"
+"""
+
+
+@pytest.mark.parametrize("exit_code", [0, 2])
+def test_register_engine_gets_the_partial_engine_and_a_failure_keeps_it_with_the_command(
+        run_script, bundle_copy, tmp_path, exit_code):
+    fake = tmp_path / "bin" / "vpt"
+    fake.write_text(FAKE_VPT)
+    fake.chmod(0o755)
+    done, _ = run_script("fp16-fp32norm", VPT_ARGS_FILE=str(tmp_path / "vpt_args.txt"), FAKE_VPT_EXIT=str(exit_code))
+    root = str(bundle_copy.resolve())
+    manifest = json.loads((bundle_copy / "manifest.json").read_text())
+    called = (tmp_path / "vpt_args.txt").read_text().split("\n")
+    assert called[:5] == ["deploy", "register-engine", root, f"{root}/engines/backbone.fp16.engine.partial",
+                          "--precision"]
+    assert "--fp32-layers" in called and called[called.index("--onnx-sha256") + 1] == manifest["backbone"]["sha256"]
+    partial = bundle_copy / "engines" / "backbone.fp16.engine.partial"
+    assert partial.exists()   # the stand-in does not move it; the real register-engine does, after the sidecar
+    if exit_code:
+        assert done.returncode == 1 and f"it waits in {root}/engines/backbone.fp16.engine.partial" in done.stderr
+        assert "run: vpt deploy register-engine" in done.stderr
+    else:
+        assert done.returncode == 0

@@ -114,8 +114,14 @@ engine="{ENGINES_DIR}/backbone.$precision.engine"
 printf '%s\\n' "$stamp" > {TIMING_CACHE}.stamp
 if command -v vpt >/dev/null 2>&1; then
   # register-engine writes the sidecar first, then moves the engine into place: never an engine without one.
-  vpt deploy register-engine "$bundle" "$bundle/$engine.partial" --precision "$precision" {limits} $fp32_layers \\
-    --onnx-sha256 {onnx_sha256 or "unknown"}
+  # shellcheck disable=SC2086  # fp32_layers is empty or one flag
+  if ! vpt deploy register-engine "$bundle" "$bundle/$engine.partial" --precision "$precision" {limits} $fp32_layers \\
+      --onnx-sha256 {onnx_sha256 or "unknown"}; then
+    echo "build_engine.sh: the engine was built but not recorded; it waits in $bundle/$engine.partial. Once" \\
+         "the error above is fixed, run: vpt deploy register-engine $bundle $bundle/$engine.partial" \\
+         "--precision $precision {limits} $fp32_layers --onnx-sha256 {onnx_sha256 or 'unknown'}" >&2
+    exit 1
+  fi
 else
   mv -f "$engine.partial" "$engine"
   echo "wrote $bundle/$engine" >&2
