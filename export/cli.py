@@ -51,6 +51,13 @@ def _register_bundle(commands) -> None:
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=run_add_task)
 
+    tidy = sub.add_parser("tidy", help="finish what an interrupted bundle change left (any change does this too)",
+                          description="Remove task packs and models the manifest no longer names, temporary files "
+                                      "and abandoned export staging folders, and rewrite build_engine.sh and "
+                                      "README.txt if they no longer match manifest.json.")
+    tidy.add_argument("bundle", metavar="BUNDLE_DIR")
+    tidy.set_defaults(handler=run_tidy)
+
     info = sub.add_parser("info", help="what a bundle holds: contract, tasks, sizes, engines")
     info.add_argument("bundle", metavar="BUNDLE_DIR")
     info.add_argument("--json", action="store_true")
@@ -110,6 +117,17 @@ def run_add_task(args: argparse.Namespace) -> int:
     else:
         print(f"added task {entry['name']} ({len(entry['classes'])} classes, {entry['size_bytes'] / 1024:.1f} KB) "
               f"to {args.bundle}; backbone.onnx unchanged")
+    return 0
+
+
+def run_tidy(args: argparse.Namespace) -> int:
+    from .runtime.bundle_edit import tidy_bundle
+
+    done = tidy_bundle(args.bundle)
+    for path in done:
+        say(f"tidied: {path}")
+    print(f"{args.bundle}: {len(done)} leftover(s) of interrupted changes tidied" if done else
+          f"{args.bundle}: nothing to tidy")
     return 0
 
 

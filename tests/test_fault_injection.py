@@ -4,7 +4,8 @@
 step (``VPT_FAULT_KILL_AT=N``); a first run counts the steps (``VPT_FAULT_LOG``).
 After each kill the folder at the bundle's path must open with every sha256
 checked, serve every task, and be exactly the old bundle or exactly the new one.
-Then a later command must finish cleanly and leave nothing of the interrupted
+Then a later command (``vpt bundle tidy`` after add-task, another add-task
+after an export) must finish cleanly and leave nothing of the interrupted
 change behind (no unreferenced packs or models, no temporary files, no export
 staging folder, ``build_engine.sh`` and ``README.txt`` in line with the manifest).
 """
@@ -104,9 +105,8 @@ def kill_loop(base: Path, scratch: Path, command, later_command, steps: list[int
 def test_add_task_replace_killed_at_every_step_leaves_a_bundle_that_serves(shared, tmp_path):
     base = copy_bundle(shared["bundle"], tmp_path / "base")
     replacement = make_pack(tmp_path / "surface2.vptask", "surface", 2, seed=21)
-    later = make_pack(tmp_path / "later.vptask", "later", 3, seed=22)
     command = lambda root: ["bundle", "add-task", root, replacement, "--replace"]   # noqa: E731
-    later_command = lambda root: ["bundle", "add-task", root, later]               # noqa: E731
+    later_command = lambda root: ["bundle", "tidy", root]                           # noqa: E731
 
     old = bundle_state(base)
     finished = copy_bundle(base, tmp_path / "finished" / "bundle")
@@ -209,3 +209,16 @@ def test_the_fault_steps_cover_every_rename_and_unlink_the_kernel_sees(shared, t
     assert len(renames) == steps.count("replace") + steps.count("move")
     assert len(unlinks) == steps.count("remove")
 
+
+
+def test_tidy_says_what_it_finished_and_then_that_nothing_is_left(shared, tmp_path):
+    root = copy_bundle(shared["bundle"], tmp_path / "bundle")
+    (root / "tasks" / "surface.0123456789ab.vptask").write_bytes(b"interrupted")
+    (root / "README.txt").write_text("an older manifest's text\n")
+    (tmp_path / ".bundle.abc123.partial").mkdir()   # an export killed long ago: nobody holds its lock
+    first = run_vpt(["bundle", "tidy", root])
+    assert first.returncode == 0 and "3 leftover(s) of interrupted changes tidied" in first.stdout
+    assert "surface.0123456789ab.vptask" in first.stderr and ".bundle.abc123.partial" in first.stderr
+    assert_clean(root)
+    again = run_vpt(["bundle", "tidy", root])
+    assert again.returncode == 0 and "nothing to tidy" in again.stdout

@@ -169,23 +169,35 @@ def commit(change: BundleChange) -> None:
     remove_unreferenced_files(change.root, change.manifest)
 
 
-def finish_interrupted_changes(root: Path, manifest: dict[str, Any]) -> None:
-    """What a killed change left behind: garbage files, texts out of date, abandoned export staging folders."""
-    remove_unreferenced_files(root, manifest)
-    write_bundle_texts(root, manifest)
-    remove_abandoned_staging(root)
+def finish_interrupted_changes(root: Path, manifest: dict[str, Any]) -> list[Path]:
+    """What a killed change left behind: garbage files, texts out of date, abandoned export staging folders.
+
+    Returns what was removed or rewritten.
+    """
+    return (remove_unreferenced_files(root, manifest) + write_bundle_texts(root, manifest)
+            + remove_abandoned_staging(root))
 
 
-def write_bundle_texts(root: Path, manifest: dict[str, Any]) -> None:
+def tidy_bundle(root: str | os.PathLike) -> list[Path]:
+    """``vpt bundle tidy``: finish what an interrupted change left, without changing the bundle itself."""
+    root = Path(root)
+    with bundle_lock(root):
+        return finish_interrupted_changes(root, read_manifest(root))
+
+
+def write_bundle_texts(root: Path, manifest: dict[str, Any]) -> list[Path]:
     """``build_engine.sh`` and ``README.txt`` are derived from the manifest (rewritten when they differ)."""
     backbone = manifest["backbone"]
     script = build_engine_script(BundleContract.from_dict(manifest["contract"]), backbone.get("fp32_nodes", []),
                                  backbone.get("file", BACKBONE_NAME), onnx_sha256=backbone["sha256"])
+    rewritten = []
     for name, text in ((BUILD_SCRIPT_NAME, script), (README_NAME, readme_text(manifest))):
         path = root / name
         if not _holds(path, text):
             atomic_write_text(path, text)
+            rewritten.append(path)
         make_shareable(path)
+    return rewritten
 
 
 def _holds(path: Path, text: str) -> bool:

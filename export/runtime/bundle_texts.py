@@ -65,8 +65,8 @@ fi
 if command -v sha256sum >/dev/null 2>&1; then
   actual="$(sha256sum {onnx} | cut -d ' ' -f 1)"
   if [ "$actual" != "{onnx_sha256}" ]; then
-    echo "build_engine.sh: {onnx_file} is not the backbone manifest.json names; run 'vpt bundle info $bundle' and" \\
-         "this script again" >&2
+    echo "build_engine.sh: {onnx_file} is not the backbone manifest.json names (an interrupted change left this" \\
+         "script behind); run 'vpt bundle tidy $bundle', then the new ./build_engine.sh" >&2
     exit 1
   fi
 fi
