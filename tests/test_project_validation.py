@@ -26,7 +26,7 @@ def write_project(root, **changes):
 
 
 @pytest.mark.parametrize("name", ["../../victim", "../victim", "/tmp/victim", "a/b", "..", ".hidden", "x\\y",
-                                  "tab\tname", " padded", "dot."])
+                                  "tab\tname", " padded", "new\nline"])
 def test_a_class_name_that_is_not_a_plain_name_is_refused_on_load(tmp_path, name):
     victim = tmp_path / "victim"
     victim.mkdir()
@@ -55,7 +55,7 @@ def test_duplicate_class_names_are_refused_on_load_and_on_entry(tmp_path):
 
 def test_folders_that_could_not_be_class_names_are_not_adopted(tmp_path):
     root = write_project(tmp_path / "p")
-    (root / "images" / "trailing.").mkdir()
+    (root / "images" / " padded").mkdir()
     (root / "images" / "OK").mkdir()   # the same class as "ok" on a case-insensitive disk
     (root / "images" / "pits").mkdir()
     project = Project.open(root)

@@ -274,10 +274,10 @@ def plain_name_problem(value: str) -> str | None:
     """A name that becomes one folder name: no path, no hidden or special name, nothing invisible."""
     if not value.strip():
         return "must not be empty"
-    if (value != value.strip() or value in (".", "..") or value.startswith(".") or value.endswith(".")
+    if (value != value.strip() or value in (".", "..") or value.startswith(".")
             or PLAIN_NAME_FORBIDDEN & set(value) or _CONTROL.search(value)):
-        return ("must be a plain name (no / \\ : * ? \" < > |, no leading dot or trailing dot, no leading or "
-                "trailing spaces)")
+        return ("must be a plain name (no / \\ : * ? \" < > |, no control characters, no leading dot, no leading "
+                "or trailing spaces)")
     if len(value) > PLAIN_NAME_MAX:
         return f"is too long ({PLAIN_NAME_MAX} characters at most)"
     return None
