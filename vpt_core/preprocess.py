@@ -210,7 +210,8 @@ def _resize_window(image: Image.Image, size: tuple[int, int], window: tuple[int,
 
     The source is first cut to that part plus the filter's reach (so every pixel the filter would use is
     there), and the rest of the window is given to Pillow relative to the cut: Pillow holds the box in single
-    precision, and small coordinates keep it exact to well below a pixel.
+    precision, and small coordinates keep it exact to well below a pixel (results within one grey level of the
+    whole resize for the smooth filters; nearest-neighbour may pick the neighbouring pixel at an exact tie).
     """
     left, top, width, height = window
     scale_x, scale_y = image.width / size[0], image.height / size[1]
