@@ -23,7 +23,7 @@ from typing import Any, Iterable
 from vpt_core.atomicio import atomic_write_json
 from vpt_core.errors import VptError
 from vpt_core.images import is_image_file
-from vpt_core.schema import PROJECT, SchemaError, check_document, plain_name_problem
+from vpt_core.schema import PLAIN_NAME_MAX, PROJECT, SchemaError, check_document, plain_name_problem
 
 from .project_files import (capture_file_name, clean_stale_temporaries, move_file, unique_path,
                             write_frame_png)
@@ -191,9 +191,12 @@ class Project:
         cleaned = name.strip()
         if not cleaned:
             raise ProjectError("a class needs a name")
-        problem = plain_name_problem(cleaned)
-        if problem:
-            raise ProjectError(f"the class name {cleaned[:40]!r} {problem}")
+        # The wording below is what gui/error_texts.py recognises to show these messages translated.
+        if len(cleaned) > PLAIN_NAME_MAX:
+            raise ProjectError(f"the class name {cleaned[:20]!r}... is too long ({PLAIN_NAME_MAX} characters at most)")
+        if plain_name_problem(cleaned):
+            raise ProjectError(f"{cleaned!r} cannot be a class name: avoid / \\ : * ? \" < > |, control characters "
+                               "and a leading dot")
         for existing in self.class_names:
             if existing != ignore and existing.casefold() == cleaned.casefold():
                 raise ProjectError(f"there is already a class named {existing!r}")

@@ -47,10 +47,12 @@ def test_duplicate_class_names_are_refused_on_load_and_on_entry(tmp_path):
     project = Project.create(tmp_path / "fresh", classes=["ok"])
     with pytest.raises(ProjectError, match="already a class named 'ok'"):
         project.add_class("OK")
-    with pytest.raises(ProjectError, match="must be a plain name"):
+    with pytest.raises(ProjectError, match="'../../victim' cannot be a class name"):
         project.add_class("../../victim")
-    with pytest.raises(ProjectError, match="must be a plain name"):
+    with pytest.raises(ProjectError, match="'a/b' cannot be a class name"):
         project.rename_class("ok", "a/b")
+    with pytest.raises(ProjectError, match="cannot be a class name: .*control characters"):
+        project.add_class("tab\there")
 
 
 def test_folders_that_could_not_be_class_names_are_not_adopted(tmp_path):
