@@ -91,7 +91,7 @@ def test_train_without_a_backbone_uses_the_embedded_model_offline(make_image_fol
     assert main(["train", str(data), "--steps", "1", "--out", str(out)]) == 0
     pack = read_task_pack(out)
     assert pack.backbone.timm_name == DEFAULT_MODEL.timm_name
-    assert pack.backbone.weights_source.endswith(DEFAULT_MODEL.file_name)
+    assert pack.backbone.weights_source == f"embedded:{DEFAULT_MODEL.key}"
     assert pack.preprocess_spec.image_fit == "whole"
 
 
