@@ -231,3 +231,17 @@ def test_invalid_training_settings_are_refused(bad):
 def test_invalid_prompt_settings_are_refused(bad):
     with pytest.raises(ConfigError):
         PromptConfig(**bad)
+
+
+def test_a_class_folder_linked_into_the_data_folder_is_refused_and_broken_links_are_named(tmp_path,
+                                                                                           make_image_folder,
+                                                                                           tiny_backbone):
+    root = make_image_folder({"ok": 2, "bad": 2})
+    (root / "ok" / "gone.png").symlink_to(tmp_path / "nowhere.png")
+    index = scan_image_folder(root)
+    assert len(index.files) == 4 and "gone.png: a broken link" in index.skipped[0]
+    data = load_images(index, tiny_backbone.preprocess)
+    assert any("gone.png" in reason for _, reason in data.skipped)
+    (root / "zz_all").symlink_to(root, target_is_directory=True)
+    with pytest.raises(DatasetError, match="zz_all: the class folder is a link to .*inside \\(or above\\)"):
+        scan_image_folder(root)

@@ -15,7 +15,8 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from vpt_core.errors import DatasetError, ImageReadError
-from vpt_core.images import is_image_file, read_image_rgb
+from vpt_core.imagefiles import list_images
+from vpt_core.images import read_image_rgb
 from vpt_core.preprocess import PreprocessSpec
 
 
@@ -24,6 +25,7 @@ class ImageFolderIndex:
     root: Path
     classes: list[str]
     files: list[tuple[Path, int]]
+    skipped: list[str] = field(default_factory=list)   # links left out, each with the reason
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(self.classes, 0)
@@ -60,6 +62,7 @@ def scan_image_folder(root: str | os.PathLike, classes: Sequence[str] | None = N
     if not root.is_dir():
         raise DatasetError(f"dataset folder not found: {root}")
     folders = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    _refuse_linked_class_folders(root, folders)
     if classes is None:
         classes = folders
         if len(classes) < 2:
@@ -68,12 +71,26 @@ def scan_image_folder(root: str | os.PathLike, classes: Sequence[str] | None = N
         unknown = sorted(set(folders) - set(classes))
         if unknown:
             raise DatasetError(f"{root}: folders {unknown} are not classes of this task ({list(classes)})")
-    files = []
+    files, skipped = [], []
     for label, name in enumerate(classes):
         folder = root / name
         if folder.is_dir():
-            files += [(p, label) for p in sorted(folder.rglob("*")) if p.is_file() and is_image_file(p)]
-    return ImageFolderIndex(root, list(classes), files)
+            files += [(path, label) for path in list_images(folder, skipped)]
+    return ImageFolderIndex(root, list(classes), files, skipped)
+
+
+def _refuse_linked_class_folders(root: Path, folders: Sequence[str]) -> None:
+    """A class folder that is a link into the data folder (or the data folder itself) would hold other classes'
+    pictures; a link elsewhere is fine (a class kept on another disk)."""
+    resolved_root = root.resolve()
+    for name in folders:
+        folder = root / name
+        if not folder.is_symlink():
+            continue
+        target = folder.resolve()
+        if target == resolved_root or resolved_root in target.parents or target in resolved_root.parents:
+            raise DatasetError(f"{folder}: the class folder is a link to {target}, inside (or above) the data "
+                               "folder; it would mix other classes' pictures into it")
 
 
 def load_images(index: ImageFolderIndex, spec: PreprocessSpec, *, require_every_class: bool = True,
@@ -89,6 +106,7 @@ def load_images(index: ImageFolderIndex, spec: PreprocessSpec, *, require_every_
             skipped.append((path, str(error)))
         if on_progress:
             on_progress(count, len(index.files))
+    skipped += [(Path(reason.split(": ", 1)[0]), reason) for reason in index.skipped]
     loaded = LoadedImages(index.classes, images, np.asarray(labels, dtype=np.int64), paths, skipped, index.root)
     empty = [name for name, n in loaded.counts().items() if n == 0]
     if require_every_class and empty:
