@@ -34,7 +34,6 @@ import argparse
 import contextlib
 from dataclasses import asdict, dataclass, replace
 import io
-import json
 import os
 import statistics
 import sys

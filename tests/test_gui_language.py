@@ -129,7 +129,6 @@ def test_every_visible_text_in_the_japanese_ui_is_translated(qtbot, tmp_path, ma
     from gui.dialogs.model_dialog import ModelDialog
     from gui.dialogs.new_project_dialog import NewProjectDialog
     from gui.import_plan import plan_import
-    from vpt_core.frames import FOLDER, SourceSpec
 
     monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: QMessageBox.StandardButton.Ok)
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
