@@ -51,6 +51,16 @@ def _register_bundle(commands) -> None:
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=run_add_task)
 
+    remove = sub.add_parser("remove-task", help="take a task out of a bundle (not the last one)")
+    remove.add_argument("bundle", metavar="BUNDLE_DIR")
+    remove.add_argument("name", metavar="TASK_NAME")
+    remove.set_defaults(handler=run_remove_task)
+
+    rollback = sub.add_parser("rollback-task", help="serve a replaced task's previous version again")
+    rollback.add_argument("bundle", metavar="BUNDLE_DIR")
+    rollback.add_argument("name", metavar="TASK_NAME")
+    rollback.set_defaults(handler=run_rollback_task)
+
     tidy = sub.add_parser("tidy", help="finish what an interrupted bundle change left (any change does this too)",
                           description="Remove task packs and models the manifest no longer names, temporary files "
                                       "and abandoned export staging folders, and rewrite build_engine.sh and "
@@ -117,6 +127,23 @@ def run_add_task(args: argparse.Namespace) -> int:
     else:
         print(f"added task {entry['name']} ({len(entry['classes'])} classes, {entry['size_bytes'] / 1024:.1f} KB) "
               f"to {args.bundle}; backbone.onnx unchanged")
+    return 0
+
+
+def run_remove_task(args: argparse.Namespace) -> int:
+    from .runtime.bundle_edit import remove_task
+
+    entry = remove_task(args.bundle, args.name)
+    print(f"removed task {entry['name']} from {args.bundle}; backbone.onnx unchanged")
+    return 0
+
+
+def run_rollback_task(args: argparse.Namespace) -> int:
+    from .runtime.bundle_edit import rollback_task
+
+    entry = rollback_task(args.bundle, args.name)
+    print(f"task {args.name} in {args.bundle} is back to the version added {entry.get('added', '?')} "
+          f"(sha256 {entry['sha256'][:12]})")
     return 0
 
 

@@ -233,3 +233,18 @@ def test_parity_with_pretrained_weights_on_magnetic_tiles(fdsl_weights, magnetic
     parity = report.parity["tiles"]
     assert parity["passed"] and parity["images"] == 16 and parity["max_logit_diff"] <= 1e-4
     assert report.backbone_bytes > 20e6 and report.task_bytes["tiles"] < 200e3
+
+
+def test_replace_then_rollback_and_remove_from_the_command_line(bundle_copy, tmp_path, capsys):
+    before = Bundle.open(bundle_copy).task("surface")
+    newer = make_pack(tmp_path / "surface.vptask", "surface", 2, seed=9)
+    assert main(["bundle", "add-task", str(bundle_copy), str(newer), "--replace"]) == 0
+    assert Bundle.open(bundle_copy).task("surface").classes == ["surface_0", "surface_1"]
+    assert main(["bundle", "rollback-task", str(bundle_copy), "surface"]) == 0
+    restored = Bundle.open(bundle_copy).task("surface")
+    assert restored.classes == before.classes and restored.entry["sha256"] == before.entry["sha256"]
+    assert main(["bundle", "remove-task", str(bundle_copy), "variant"]) == 0
+    assert Bundle.open(bundle_copy).task_names == ["surface"]
+    capsys.readouterr()
+    assert main(["bundle", "remove-task", str(bundle_copy), "surface"]) == 2
+    assert "only task" in capsys.readouterr().err
