@@ -38,7 +38,8 @@ GOAL_MARGIN = 0.03
 VARIANTS = {
     "mean_pool": ({"init": "mean_pool"}, {}),
     "normal_head": ({"head_init": "normal"}, {}),
-    "pooled_and_mean": ({"head_features": "pooled+mean"}, {}),
+    "pooled_and_mean": ({"head_features": "pooled+mean"}, {"standardize_features": True}),
+    "lr_5e-3": ({}, {"learning_rate": 5e-3}),
     "no_augment": ({}, {"augment": {"enabled": False}}),
 }
 
