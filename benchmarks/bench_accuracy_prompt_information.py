@@ -1,12 +1,12 @@
 """Prompt/patch information on magnetic-tile: does training pull the prompts towards the patch tokens?
 
 Trains one VPT-deep task (10 prompts, default settings, ``--init``) on a k-shot
-split of magnetic-tile with the FDSL ViT-Tiny, recording the per-epoch
+split of magnetic-tile with the FDSL ViT-Tiny, recording at every observation point of the fit the
 diagnostic (``analysis.PromptInformationObserver``), then measures per layer
 the normalised prompt/patch mutual information and the cosine similarity of
 each prompt to its nearest patch tokens, with the exact starting prompts
 (``TrainResult.prompt_init_values``) and the trained ones, on held-out images.
-Writes the task pack, analysis.{json,md,png} and the per-epoch record to
+Writes the task pack, analysis.{json,md,png} and what was observed during training (during_training.json) to
 ``--out``; prints the table. Asserts nothing.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_accuracy_prompt_information.py --init mean_pool

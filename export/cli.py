@@ -19,8 +19,9 @@ def register(commands) -> None:
 def _register_export(commands) -> None:
     parser = commands.add_parser(
         "export", help="export task packs into a deploy bundle (backbone.onnx + tasks)",
-        description="Export the frozen backbone once to ONNX with prompts and head as inputs, check parity with "
-                    "PyTorch for every task, and write a deploy bundle.")
+        description="Export the frozen backbone once to ONNX with each image's prompts as inputs (heads are applied "
+                    "outside the graph), check parity with PyTorch for every task and for a batch mixing them, "
+                    "and write a deploy bundle.")
     parser.add_argument("tasks", nargs="+", metavar="TASK.vptask")
     parser.add_argument("--out", required=True, metavar="BUNDLE_DIR", help="bundle folder to create")
     parser.add_argument("--weights", metavar="FILE", help="backbone weights, if not where the packs recorded them")
