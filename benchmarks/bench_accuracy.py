@@ -41,6 +41,9 @@ VARIANTS = {
     "pooled_and_mean": ({"head_features": "pooled+mean"}, {"standardize_features": True}),
     "lr_5e-3": ({}, {"learning_rate": 5e-3}),
     "no_augment": ({}, {"augment": {"enabled": False}}),
+    "batch_32": ({}, {"batch_size": 32}),
+    "head_lr_5e-2": ({}, {"head_learning_rate": 5e-2}),
+    "trained_head": ({}, {"refit_head": False}),
 }
 
 

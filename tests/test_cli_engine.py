@@ -147,3 +147,14 @@ def test_train_with_whole_picture_fit_records_it_and_predict_uses_it(make_image_
     with torch.no_grad():
         expected = task.model(torch.from_numpy(whole(read_image_rgb(image))[None])).softmax(1)[0]
     assert [probabilities[c] for c in task.pack.classes] == pytest.approx(expected.tolist(), abs=1e-5)
+
+
+def test_keep_trained_head_is_recorded_in_the_pack(make_image_folder, tmp_path, capsys):
+    from vpt_core.packformat import read_task_pack
+
+    data = make_image_folder({"good": 4, "bad": 4})
+    for flags, expected in (([], True), (["--keep-trained-head"], False)):
+        out = tmp_path / f"task{len(flags)}.vptask"
+        assert main(["train", str(data), *TINY_ARGS, "--prompts", "2", "--steps", "1", "--out", str(out),
+                     *flags]) == 0
+        assert read_task_pack(out).training["refit_head"] is expected

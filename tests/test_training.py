@@ -84,7 +84,7 @@ def test_event_stream_reports_phases_steps_and_one_progress_for_the_whole_run(ti
 
 def test_training_fits_its_own_pictures(tiny_backbone, make_image_folder):
     data = _data(tiny_backbone, make_image_folder({"a": 8, "b": 8}))
-    events = _run(tiny_backbone, data, steps=40, augment=AugmentConfig(enabled=False),
+    events = _run(tiny_backbone, data, steps=40, augment=AugmentConfig(enabled=False), refit_head=False,
                   prompt=PromptConfig(num_prompts=3, head_init="normal"))
     losses = [e.loss for e in events if isinstance(e, ev.TrainStep)]
     assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
@@ -126,10 +126,23 @@ def test_cancel_stops_without_finishing(tiny_backbone, make_image_folder, cancel
 # -- heads ------------------------------------------------------------------------------------------
 def test_probe_head_starts_from_a_linear_probe_on_the_starting_features(tiny_backbone, make_image_folder):
     data = _data(tiny_backbone, make_image_folder({"a": 6, "b": 6}))
-    result = _finished(_run(tiny_backbone, data, steps=1, learning_rate=1e-9,
+    result = _finished(_run(tiny_backbone, data, steps=1, learning_rate=1e-9, refit_head=False,
                             prompt=PromptConfig(num_prompts=3, head_init="probe", init="random")))
     # After one step at a negligible learning rate the head is still the probe, which separates these pictures.
     assert result.metrics["train_accuracy"] == 1.0
+
+
+def test_the_head_is_re_solved_for_the_trained_prompts_unless_asked_not_to(tiny_backbone, make_image_folder):
+    data = _data(tiny_backbone, make_image_folder({"a": 6, "b": 6, "c": 6}))
+    # One step at a negligible learning rate: the optimizer's head is still its random start.
+    untouched = _finished(_run(tiny_backbone, data, steps=1, learning_rate=1e-9, refit_head=False,
+                               prompt=PromptConfig(num_prompts=3, head_init="normal")))
+    refit = _finished(_run(tiny_backbone, data, steps=1, learning_rate=1e-9,
+                           prompt=PromptConfig(num_prompts=3, head_init="normal")))
+    assert torch.equal(untouched.model.prompts, refit.model.prompts)
+    assert untouched.metrics["train_accuracy"] < 1.0 and "head_refit_penalty" not in untouched.metrics
+    assert refit.metrics["train_accuracy"] == 1.0 and refit.metrics["head_refit_penalty"] > 0
+    assert not torch.allclose(untouched.model.head.weight, refit.model.head.weight)
 
 
 def test_a_task_without_prompts_is_a_linear_probe_and_runs_no_steps(tiny_backbone, make_image_folder):

@@ -49,6 +49,8 @@ class TrainConfig:
     balance_classes: bool = True              # weight the loss by inverse class frequency
     check_fraction: float = 0.0               # pictures set aside per class to check the trained task honestly
     standardize_features: bool = False        # fixed feature standardisation before the head (folded on save)
+    # After the prompts trained, re-solve the head as a linear probe on their final features (see training.py).
+    refit_head: bool = True
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"

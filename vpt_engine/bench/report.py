@@ -89,8 +89,10 @@ def method_labels(names: list[str]) -> dict[str, str]:
 
 
 def _vpt_parts(name: str) -> tuple[str, str, str]:
-    _, depth, prompts, init = name.split("-", 3)
-    return depth, prompts, init
+    parts = name.split("-", 3)
+    if len(parts) == 4:
+        return parts[1], parts[2], parts[3]
+    return "", "", name.split("-", 1)[-1]   # a named variant, "vpt-<name>"
 
 
 def _mean(values: list[float]) -> float:

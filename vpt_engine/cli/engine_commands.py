@@ -64,6 +64,9 @@ def _register_train(commands) -> None:
                           dest="check_split", help="set aside this share of every class's pictures to check the "
                                                    "trained task on pictures it never trained on")
     training.add_argument("--no-augment", action="store_true", help="switch augmentations off")
+    training.add_argument("--keep-trained-head", action="store_true",
+                          help="keep the head as the optimizer left it (default: re-solve it as a linear probe on "
+                               "the trained prompts' features)")
     training.add_argument("--seed", type=int, default=0)
     training.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON document on stdout")
@@ -114,7 +117,7 @@ def build_train_settings(args: argparse.Namespace):
         budget = {"passes_per_image": args.epochs, "min_steps": 1, "min_image_passes": 0}
     train_config = TrainConfig(**budget, batch_size=args.batch_size, learning_rate=args.lr,
                                head_learning_rate=args.head_lr, check_fraction=args.check_split, seed=args.seed,
-                               device=args.device,
+                               device=args.device, refit_head=not args.keep_trained_head,
                                augment=dataclasses.replace(defaults.augment, enabled=not args.no_augment))
     auto = None
     if auto_init or auto_prompts:
