@@ -129,7 +129,8 @@ def summary_lines(name: str, cells: list[dict]) -> list[str]:
         at_shots = [c for c in timed if c["shots"] == shots]
         lines.append(f"- {shots}-shot default training time on this machine ({at_shots[0]['train_images']} "
                      f"pictures, {len(at_shots[0]['classes'])} classes): "
-                     + ", ".join(f"{c['seconds']['total']:.0f} s" for c in at_shots))
+                     + ", ".join(f"{c['seconds']['total']:.0f} s" for c in at_shots)
+                     + "; training pictures fitted: " + ", ".join(f"{c['train_accuracy']:.0%}" for c in at_shots))
     return lines + [""]
 
 

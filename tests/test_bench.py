@@ -354,3 +354,20 @@ def test_balanced_accuracy_averages_recall_over_the_classes_present():
     assert report.balanced_accuracy == pytest.approx(balanced_accuracy(labels, predictions))
     assert report.per_class_accuracy["b"] is None
     assert balanced_accuracy(np.array([], int), np.array([], int)) == 0.0
+
+
+def test_every_baseline_and_named_variants_get_a_label_and_a_place_in_the_report(tmp_path):
+    from vpt_engine.bench.config import Baseline
+
+    def cell(method, seed, value):
+        return {"key": f"k5-s{seed}-{method}", "shots": 5, "seed": seed, "method": method, "status": "done",
+                "accuracy": value, "balanced_accuracy": value, "wall_seconds": 1.0}
+
+    methods = [b.value for b in Baseline] + ["vpt-default", "vpt-batch_32", "vpt-deep-10-random"]
+    cells = [cell(m, s, 0.3 + 0.01 * i + 0.001 * s) for i, m in enumerate(methods) for s in range(2)]
+    paths = write_report(tmp_path, cells, {"title": "t"})
+    table = paths["markdown"].read_text()
+    for label in ("linear probe, pooled + mean patch", "nearest class mean", "full fine-tuning", "VPT default",
+                  "VPT batch_32", "VPT random"):
+        assert label in table
+    assert table.index("linear probe") < table.index("VPT default")

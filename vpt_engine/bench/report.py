@@ -58,6 +58,10 @@ def summarise(cells: Iterable[dict[str, Any]], seeds: Iterable[int] | None = Non
     return rows
 
 
+BASELINE_LABELS = {"linear": "linear probe", "linear_wide": "linear probe, pooled + mean patch",
+                   "class_mean": "nearest class mean", "full": "full fine-tuning"}
+
+
 def method_order(name: str) -> tuple:
     baselines = [b.value for b in Baseline]
     if name in baselines:
@@ -75,8 +79,7 @@ def method_labels(names: list[str]) -> dict[str, str]:
     labels = {}
     for name in names:
         if name in {b.value for b in Baseline}:
-            labels[name] = {"linear": "linear probe", "class_mean": "nearest class mean",
-                            "full": "full fine-tuning"}[name]
+            labels[name] = BASELINE_LABELS[name]
             continue
         depth, prompts, init = _vpt_parts(name)
         label = f"VPT {init}"
