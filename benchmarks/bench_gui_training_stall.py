@@ -5,8 +5,9 @@
 A QTimer beats every 10 ms on the window's thread; a stall is how late a beat
 arrives. Training runs exactly as from the Train page (worker thread, engine
 event generator turned into signals) on the demo project: synthetic parts and
-the small random demo ViT, with the demo's folder camera playing in the preview.
-The first run also loads the backbone in the worker thread (included on purpose).
+the embedded model, with the demo's folder camera playing in the preview.
+The first run also loads the backbone in the worker thread (included on purpose); torch and timm are
+imported before the window exists, as ``vpt gui`` does (their native libraries hold Python's lock).
 """
 
 from __future__ import annotations
@@ -50,9 +51,11 @@ class Heartbeat:
 def run(steps: int, auto: bool, project_dir: Path, settings: Path) -> dict:
     from gui.app import build_window, make_application
     from gui.demo import prepare_demo
+    from gui.jobs import import_engine_libraries
     from gui.settings import AppSettings
 
     app = make_application()
+    import_engine_libraries()                   # as `vpt gui` does before its window exists
     window = build_window("en", AppSettings(settings))
     project, camera = prepare_demo(project_dir)
     window.set_project(project)

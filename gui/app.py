@@ -56,6 +56,10 @@ def run(project_dir: str | None = None, demo: bool = False, screenshot_dir: str 
     if screenshot_dir and not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     app = make_application()
+    if not screenshot_dir:
+        from .jobs import import_engine_libraries
+
+        import_engine_libraries()
     from . import crash
 
     crash.install()
