@@ -23,6 +23,7 @@ from vpt_core.errors import TrainingCancelled, VptError
 from .project_files import ImportResult, import_images
 from .run_progress import LOADING_BACKBONE   # a phase of our own, before the engine's
 
+
 def import_engine_libraries() -> None:
     """Import torch and timm now, before the window exists. Loading their native libraries holds Python's
     lock for up to half a second (measured: torch 0.47 s, timm 0.18 s on two cores); inside a training job

@@ -233,7 +233,7 @@ def test_single_class_is_an_error(tmp_path, make_image_folder):
 
 @pytest.mark.parametrize("bad", [dict(steps=0), dict(steps=2.5), dict(learning_rate=-1.0), dict(check_fraction=1.5),
                                  dict(precision="fp8"), dict(seed=-1), dict(schedule="linear"),
-                                 dict(min_steps=10, max_steps=5), dict(passes_per_image=0)])
+                                 dict(min_steps=10, max_steps=5), dict(passes_per_image=0), dict(refit_head="yes")])
 def test_invalid_training_settings_are_refused(bad):
     with pytest.raises(ConfigError):
         TrainConfig(**bad)

@@ -79,6 +79,8 @@ class TrainConfig:
             raise ConfigError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
         if not 0 <= self.check_fraction < 1:
             raise ConfigError(f"the share of check pictures must be in [0, 1), got {self.check_fraction!r}")
+        if not isinstance(self.refit_head, bool):
+            raise ConfigError(f"refit_head must be true or false, got {self.refit_head!r}")
         if self.precision not in PRECISIONS:
             raise ConfigError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if isinstance(self.augment, Mapping):
