@@ -135,6 +135,8 @@ def test_each_result_is_published_with_its_pack(bundle, broker, subscriber):
         wait_until(lambda: mqtt_sink(running).connected, 20, what="the station to connect")
         answers = [running.predict(random_rgb(i), task=("surface", "variant")[i % 2]).json() for i in range(4)]
         wait_until(lambda: subscriber.ids() >= {a["id"] for a in answers}, 20, what="four messages")
+        # The broker's acknowledgement (what "delivered" counts) can reach the station after the subscriber's copy.
+        wait_until(lambda: mqtt_sink(running).status()["delivered"] >= 4, 20, what="four acknowledgements")
         status = mqtt_sink(running).status()
     by_id = {message["id"]: message for message in subscriber.messages}
     for answer in answers:
