@@ -195,11 +195,7 @@ class _TrainingRun:
             features = (features - shift) / scale
         with torch.no_grad():
             if pc.head_init is HeadInit.PROBE or not pc.uses_prompts:
-                self.probe = fit_linear_probe(features.numpy(), labels.numpy(), len(self.data.classes),
-                                              seed=self.config.seed)
-                weight, bias = self.probe.folded()
-                head.weight.copy_(torch.from_numpy(weight))
-                head.bias.copy_(torch.from_numpy(bias))
+                self.probe = self._solve_head(features.numpy(), labels.numpy())
             elif pc.head_init is HeadInit.CLASS_MEAN:
                 weight, bias = class_mean_head(features, labels, len(self.data.classes))
                 head.weight.copy_(weight)
@@ -276,12 +272,16 @@ class _TrainingRun:
         final features is the penalised optimum, its penalty chosen by cross-validation."""
         model = self.model
         standardised = ((features.to(self.device) - model.feature_shift) / model.feature_scale).cpu().numpy()
-        probe = fit_linear_probe(standardised, self.train_set.labels, len(self.data.classes), seed=self.config.seed)
+        self.metrics["head_refit_penalty"] = self._solve_head(standardised, self.train_set.labels).penalty
+
+    def _solve_head(self, features: np.ndarray, labels: np.ndarray):
+        """The head set to a linear probe fitted on ``features`` (as the head sees them); returns the probe."""
+        probe = fit_linear_probe(features, labels, len(self.data.classes), seed=self.config.seed)
         weight, bias = probe.folded()
         with torch.no_grad():
-            model.head.weight.copy_(torch.from_numpy(weight))
-            model.head.bias.copy_(torch.from_numpy(bias))
-        self.metrics["head_refit_penalty"] = probe.penalty
+            self.model.head.weight.copy_(torch.from_numpy(weight))
+            self.model.head.bias.copy_(torch.from_numpy(bias))
+        return probe
 
     def _accuracy(self, features: torch.Tensor, labels: np.ndarray) -> float:
         with torch.no_grad():
