@@ -5,7 +5,7 @@
 For each dataset of ``../shared/data`` (one folder per class) it runs, resumably,
 one grid with the product's own bench library (``vpt bench``):
 
-* k = 5 and 10 pictures per class for training, **every other picture for
+* k = 5 and 10 pictures per class for training, **all the other pictures for
   testing** (no cap), the same split for every method within a seed;
 * **default**: what ``vpt train DATA --out TASK.vptask`` does (embedded model,
   every engine default);

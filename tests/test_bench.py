@@ -12,7 +12,7 @@ import torch
 
 from vpt_engine.bench import BenchConfig, BenchInterrupted, VptMethod, few_shot_split, run_benchmark, split_images
 from vpt_engine.bench.baselines import frozen_features, nearest_class_mean_logits
-from vpt_engine.linear_probe import fit_linear_probe
+from vpt_engine.linear_probe import LinearProbeConfig, fit_linear_probe
 from vpt_engine.bench.config import parse_list
 from vpt_engine.bench.report import auto_comparison, format_tables, summarise, write_report
 from vpt_engine.bench.store import CellStore
@@ -122,6 +122,40 @@ def test_linear_probe_learns_separable_classes_and_cross_validates_its_penalty()
     assert balanced_accuracy(test_y, probe.logits(test_x).argmax(1)) > 0.9
     assert set(probe.cv_balanced_accuracy) == {str(p) for p in (1e-4, 1e-3, 1e-2, 1e-1, 1.0)}
     assert probe.penalty in (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+
+
+def _weak_signal(seed: int):
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(4), 10)
+    features = rng.normal(size=(40, 24)).astype(np.float32)
+    features[:, :2] += labels[:, None] * 0.4
+    return features, labels
+
+
+def test_fit_target_takes_a_weaker_penalty_within_the_noise_so_the_probe_fits_its_pictures():
+    features, labels = _weak_signal(0)
+    plain = fit_linear_probe(features, labels, 4, seed=0)
+    assert plain.training_accuracy(features, labels) < 0.95          # the cross-validated choice underfits
+    fitted = fit_linear_probe(features, labels, 4, LinearProbeConfig(fit_target=0.95), seed=0)
+    assert fitted.training_accuracy(features, labels) >= 0.95
+    assert fitted.penalty < plain.penalty
+    scores = fitted.cv_balanced_accuracy
+    assert scores == plain.cv_balanced_accuracy
+    assert scores[str(fitted.penalty)] < scores[str(plain.penalty)]   # slightly worse, within one standard error
+
+
+def test_fit_target_keeps_the_cross_validated_penalty_when_weaker_ones_score_worse_beyond_the_noise():
+    features, labels = _weak_signal(4)
+    plain = fit_linear_probe(features, labels, 4, seed=0)
+    fitted = fit_linear_probe(features, labels, 4, LinearProbeConfig(fit_target=0.95), seed=0)
+    assert plain.training_accuracy(features, labels) < 0.95
+    assert fitted.penalty == plain.penalty
+
+
+@pytest.mark.parametrize("target", [-0.1, 1.5, True, "0.9"])
+def test_fit_target_must_be_a_share(target):
+    with pytest.raises(ConfigError, match="fit_target"):
+        LinearProbeConfig(fit_target=target)
 
 
 def test_linear_probe_with_one_image_per_class_uses_the_default_penalty():

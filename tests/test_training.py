@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -145,6 +146,20 @@ def test_the_head_is_re_solved_for_the_trained_prompts_unless_asked_not_to(tiny_
     assert not torch.allclose(untouched.model.head.weight, refit.model.head.weight)
 
 
+def test_the_re_solved_head_fits_its_pictures_when_a_penalty_within_the_noise_allows_it(tiny_backbone, tmp_path):
+    rng = np.random.default_rng(3)   # pictures of pure noise: nothing to learn, so cross-validation favours a
+    for name in "abc":               # strong penalty, which then gets many training pictures wrong
+        (tmp_path / name).mkdir()
+        for index in range(8):
+            cv2.imwrite(str(tmp_path / name / f"{index}.png"), (rng.random((32, 32, 3)) * 255).astype(np.uint8))
+    data = _data(tiny_backbone, tmp_path)
+    cross_validated = _finished(_run(tiny_backbone, data, steps=2, batch_size=8, fit_target=0.0))
+    fitted = _finished(_run(tiny_backbone, data, steps=2, batch_size=8))
+    assert cross_validated.metrics["train_accuracy"] < 0.95
+    assert fitted.metrics["train_accuracy"] >= 0.95
+    assert fitted.metrics["head_refit_penalty"] < cross_validated.metrics["head_refit_penalty"]
+
+
 def test_a_task_without_prompts_is_a_linear_probe_and_runs_no_steps(tiny_backbone, make_image_folder):
     data = _data(tiny_backbone, make_image_folder({"a": 6, "b": 6, "c": 6}))
     events = _run(tiny_backbone, data, prompt=PromptConfig(num_prompts=0))
@@ -233,7 +248,8 @@ def test_single_class_is_an_error(tmp_path, make_image_folder):
 
 @pytest.mark.parametrize("bad", [dict(steps=0), dict(steps=2.5), dict(learning_rate=-1.0), dict(check_fraction=1.5),
                                  dict(precision="fp8"), dict(seed=-1), dict(schedule="linear"),
-                                 dict(min_steps=10, max_steps=5), dict(passes_per_image=0), dict(refit_head="yes")])
+                                 dict(min_steps=10, max_steps=5), dict(passes_per_image=0), dict(refit_head="yes"),
+                                 dict(fit_target=1.5), dict(fit_target=True)])
 def test_invalid_training_settings_are_refused(bad):
     with pytest.raises(ConfigError):
         TrainConfig(**bad)

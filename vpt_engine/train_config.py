@@ -51,6 +51,9 @@ class TrainConfig:
     standardize_features: bool = False        # fixed feature standardisation before the head (folded on save)
     # After the prompts trained, re-solve the head as a linear probe on their final features (see training.py).
     refit_head: bool = True
+    # Share of its own training pictures a solved head must get right when a nearly as good penalty allows it
+    # (linear_probe.LinearProbeConfig.fit_target); 0 keeps the cross-validated choice as it is.
+    fit_target: float = 0.95
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"
@@ -79,6 +82,9 @@ class TrainConfig:
             raise ConfigError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
         if not 0 <= self.check_fraction < 1:
             raise ConfigError(f"the share of check pictures must be in [0, 1), got {self.check_fraction!r}")
+        if isinstance(self.fit_target, bool) or not isinstance(self.fit_target, (int, float)) \
+                or not 0 <= self.fit_target <= 1:
+            raise ConfigError(f"fit_target must be a share between 0 and 1, got {self.fit_target!r}")
         if not isinstance(self.refit_head, bool):
             raise ConfigError(f"refit_head must be true or false, got {self.refit_head!r}")
         if self.precision not in PRECISIONS:
