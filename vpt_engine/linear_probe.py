@@ -21,6 +21,8 @@ from vpt_core.errors import ConfigError
 from vpt_core.metrics import balanced_accuracy
 from vpt_core.splits import stratified_folds
 
+from .train_config import check_share
+
 
 @dataclass(frozen=True)
 class LinearProbeConfig:
@@ -38,9 +40,7 @@ class LinearProbeConfig:
     def __post_init__(self) -> None:
         if not self.penalties or any(p <= 0 for p in self.penalties) or self.default_penalty <= 0:
             raise ConfigError(f"linear-probe penalties must be positive, got {self.penalties}, {self.default_penalty}")
-        if isinstance(self.fit_target, bool) or not isinstance(self.fit_target, (int, float)) \
-                or not 0 <= self.fit_target <= 1:
-            raise ConfigError(f"fit_target must be a share between 0 and 1, got {self.fit_target!r}")
+        check_share(self.fit_target, "fit_target")
         if self.folds < 2 or self.max_iterations < 1:
             raise ConfigError("linear probe needs folds >= 2 and max_iterations >= 1")
 

@@ -82,9 +82,7 @@ class TrainConfig:
             raise ConfigError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
         if not 0 <= self.check_fraction < 1:
             raise ConfigError(f"the share of check pictures must be in [0, 1), got {self.check_fraction!r}")
-        if isinstance(self.fit_target, bool) or not isinstance(self.fit_target, (int, float)) \
-                or not 0 <= self.fit_target <= 1:
-            raise ConfigError(f"fit_target must be a share between 0 and 1, got {self.fit_target!r}")
+        check_share(self.fit_target, "fit_target")
         if not isinstance(self.refit_head, bool):
             raise ConfigError(f"refit_head must be true or false, got {self.refit_head!r}")
         if self.precision not in PRECISIONS:
@@ -113,6 +111,12 @@ class TrainConfig:
     def from_dict(cls, document: Mapping[str, Any]) -> "TrainConfig":
         known = cls.__dataclass_fields__
         return cls(**{k: v for k, v in document.items() if k in known})
+
+
+def check_share(value: Any, name: str) -> None:
+    """A number from 0 to 1 (a share of pictures); booleans are refused, not read as 0 and 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ConfigError(f"{name} must be a share between 0 and 1, got {value!r}")
 
 
 def _whole(value: Any, name: str, minimum: int, allow_none: bool = False) -> None:
