@@ -19,14 +19,11 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
-OUT = REPO / "benchmarks" / "results" / "accuracy"
+from bench_accuracy import OUT, SHARED   # the same data and results folders as the accuracy grid
 
 
 def layer_tokens(backbone, data, batch_size: int = 64) -> np.ndarray:

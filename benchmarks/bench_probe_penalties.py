@@ -15,13 +15,10 @@ Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
-OUT = REPO / "benchmarks" / "results" / "accuracy"
+from bench_accuracy import OUT, SHARED   # the same data and results folders as the accuracy grid
 
 
 def pooled_features(name: str):
