@@ -67,7 +67,7 @@ class RunsTable(Retranslating, QTableWidget):
 
     def retranslate(self) -> None:
         self.setHorizontalHeaderLabels([
-            self.tr("Task"), self.tr("Made"), self.tr("Classes"), self.tr("Prompts"), self.tr("Start values"),
+            self.tr("Task"), self.tr("Made"), self.tr("Classes"), self.tr("Learned adjustments"), self.tr("Start values"),
             self.tr("Steps"), self.tr("Right on unseen pictures"),
             self.tr("On training pictures"), self.tr("Time"), self.tr("File size")])
         self.setToolTip(self.tr("The first accuracy is the one to trust: it is measured on pictures the task did "

@@ -1190,12 +1190,12 @@ Trying to reconnect…</source>
       <translation>クラス</translation>
     </message>
     <message>
-      <source>Prompts</source>
-      <translation>プロンプト</translation>
-    </message>
-    <message>
       <source>Start values</source>
       <translation>初期値</translation>
+    </message>
+    <message>
+      <source>Learned adjustments</source>
+      <translation>学習した調整</translation>
     </message>
     <message>
       <source>Right on unseen pictures</source>
@@ -1453,10 +1453,6 @@ Trying to reconnect…</source>
       <translation>これまでの学習（選ぶとグラフを表示）</translation>
     </message>
     <message>
-      <source>Error (loss): lower is better</source>
-      <translation>誤差（損失）: 低いほど良い</translation>
-    </message>
-    <message>
       <source>Accuracy: higher is better</source>
       <translation>正解率: 高いほど良い</translation>
     </message>
@@ -1483,6 +1479,10 @@ Trying to reconnect…</source>
     <message>
       <source>Training cancelled; nothing was saved.</source>
       <translation>学習を中止しました。何も保存していません。</translation>
+    </message>
+    <message>
+      <source>Mistakes while learning: lower is better</source>
+      <translation>学習中の誤り: 低いほど良い</translation>
     </message>
     <message>
       <source>step</source>
