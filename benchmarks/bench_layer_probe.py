@@ -56,7 +56,9 @@ def feature_sets(tokens: np.ndarray) -> dict[str, np.ndarray]:
     return sets
 
 
-def probe_scores(sets, labels, classes, shots, seeds) -> dict[str, list[float]]:
+def probe_scores(sets, labels, classes, shots, seeds, repeat_train: int = 1) -> dict[str, list[float]]:
+    """Balanced accuracy per seed of a probe on each set: an [N, F] array, or an object whose ``train`` /
+    ``test`` give the features of given pictures (``repeat_train`` rows per training picture)."""
     from vpt_core.metrics import classification_report
     from vpt_engine.bench.splits import few_shot_split
     from vpt_engine.linear_probe import fit_linear_probe
@@ -66,33 +68,47 @@ def probe_scores(sets, labels, classes, shots, seeds) -> dict[str, list[float]]:
         split = few_shot_split(labels, classes, shots, seed)
         train, test = list(split.train), list(split.test)
         for name, features in sets.items():
-            probe = fit_linear_probe(features[train], labels[train], len(classes), seed=seed)
-            report = classification_report(classes, labels[test], probe.logits(features[test]))
+            if isinstance(features, np.ndarray):
+                train_x, test_x = features[train], features[test]
+            else:
+                train_x, test_x = features.train(train), features.test(test)
+            probe = fit_linear_probe(train_x, np.repeat(labels[train], repeat_train), len(classes), seed=seed)
+            report = classification_report(classes, labels[test], probe.logits(test_x))
             scores[name].append(report.balanced_accuracy)
     return scores
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def probe_setup(description: str):
+    """The command line shared by the probe scripts, and the frozen embedded model (whole-picture fit)."""
+    parser = argparse.ArgumentParser(description=description.split("\n\n")[0])
     parser.add_argument("--datasets", default="x-sdd,magnetic-tile")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     from vpt_engine.backbone import load_backbone
-    from vpt_engine.dataset import load_images, scan_image_folder
     from vpt_engine.embedded import embedded_backbone_config
 
+    return args, load_backbone(embedded_backbone_config("whole"))
+
+
+def load_dataset(backbone, name: str):
+    from vpt_engine.dataset import load_images, scan_image_folder
+
+    return load_images(scan_image_folder(SHARED / name), backbone.preprocess)
+
+
+def main() -> None:
     from _common import machine_description
 
-    backbone = load_backbone(embedded_backbone_config("whole"))
+    args, backbone = probe_setup(__doc__)
     results, lines = {}, ["# Linear probe on each layer of the frozen embedded model", "",
                           f"Balanced accuracy (%), mean ± std over seeds 0-{args.seeds - 1}; the splits of `bench_accuracy.py`. "
                           "`clsN` / `meanN`: CLS / mean patch token after block N (0-based) and the final norm; "
                           "`cls11` is the `linear` baseline, `cls+mean_last` the `linear_wide` one.", "",
                           f"Machine: {machine_description()}.", ""]
     for name in args.datasets.split(","):
-        data = load_images(scan_image_folder(SHARED / name), backbone.preprocess)
+        data = load_dataset(backbone, name)
         started = time.perf_counter()
         sets = feature_sets(layer_tokens(backbone, data))
         labels = np.asarray(data.labels)

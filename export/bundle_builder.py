@@ -115,7 +115,8 @@ def bundle_contract(backbone, packs: Sequence[tuple[Path, TaskPackData]], prompt
                           f"task here has), got {prompt_slots!r}")
     fingerprint = backbone.fingerprint
     return BundleContract.for_backbone(backbone.preprocess.input_size, packs[0][1].prompt_shape[0], prompt_slots,
-                                       fingerprint.embed_dim, fingerprint.num_patches, fingerprint.num_prefix_tokens)
+                                       fingerprint.embed_dim, fingerprint.num_patches, fingerprint.num_prefix_tokens,
+                                       depth=backbone.depth)
 
 
 def _build_into(root: Path, job: _ExportJob) -> ExportReport:
@@ -184,8 +185,7 @@ def _parity_task(path, pack, contract, backbone=None, weights=None):
     from .parity import ParityTask
 
     task = load_task(path, backbone=backbone, weights=weights)
-    return ParityTask(pack.name, task.model, pack, contract.task_tensors(pack.prompts, pack.head_weight,
-                                                                          pack.head_bias, str(path)))
+    return ParityTask(pack.name, task.model, pack, pack.bundle_tensors(contract, str(path)))
 
 
 def _training_folder(packs) -> str | None:

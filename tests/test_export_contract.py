@@ -31,7 +31,7 @@ def test_tables_resolve_to_the_documented_shapes():
     assert CONTRACT.symbolic_shape("images") == ("batch", 3, 224, 224)
     assert CONTRACT.symbolic_shape("prompts") == ("batch", 12, 10, 384)
     assert CONTRACT.symbolic_shape("prompt_mask") == ("batch", 10)
-    assert CONTRACT.symbolic_shape("features") == ("batch", 768)
+    assert CONTRACT.symbolic_shape("features") == ("batch", (2 + 12) * 384)   # pooled, mean, 12 block maxima
     assert CONTRACT.concrete_shape("prompts", batch=5) == (5, 12, 10, 384)
     assert CONTRACT.dynamic_axes() == {"images": {0: "batch"}, "prompts": {0: "batch"},
                                        "prompt_mask": {0: "batch"}, "features": {0: "batch"}}
@@ -39,7 +39,8 @@ def test_tables_resolve_to_the_documented_shapes():
 
 def test_contract_round_trips_through_the_manifest_form():
     document = CONTRACT.to_dict()
-    assert document["version"] == 2 and document["feature_dim"] == 768
+    assert document["version"] == 3 and document["feature_dim"] == 14 * 384 and document["depth"] == 12
+    assert document["feature_parts"] == ["pooled", "patch_mean", "block_max"]
     assert [entry["shape"] for entry in document["inputs"]][0] == ["batch", 3, 224, 224]
     assert BundleContract.from_dict(document) == CONTRACT
 
@@ -49,6 +50,12 @@ def test_a_bundle_of_the_first_contract_is_refused_with_what_to_do():
            "inputs": [{"name": "images"}, {"name": "prompts"}, {"name": "head_weight"}, {"name": "head_bias"}]}
     with pytest.raises(BundleError, match="contract 1.*Re-export it with 'vpt export'"):
         BundleContract.from_dict(old)
+
+
+def test_a_bundle_of_the_second_contract_is_refused_saying_what_changed():
+    document = {**CONTRACT.to_dict(), "version": 2}
+    with pytest.raises(BundleError, match="contract 2 \\(features without the block maxima\\).*Re-export"):
+        BundleContract.from_dict(document)
 
 
 def test_contract_needs_positive_whole_sizes():
@@ -64,14 +71,32 @@ def test_task_tensors_pad_prompts_mask_unused_slots_and_widen_a_pooled_head():
     tensors = task(prompts=3, classes=4, width=384)
     assert tensors.prompts.shape == (12, 10, 384) and np.all(tensors.prompts[:, 3:] == 0)
     assert tensors.prompt_mask.tolist() == [1, 1, 1] + [0] * 7 and tensors.num_prompts == 3
-    assert tensors.head_weight.shape == (4, 768) and np.all(tensors.head_weight[:, 384:] == 0)
+    assert tensors.head_weight.shape == (4, 14 * 384) and np.all(tensors.head_weight[:, 384:] == 0)
     assert all(not array.flags.writeable and array.flags.c_contiguous and array.dtype == np.float32
                for array in (tensors.prompts, tensors.prompt_mask, tensors.head_weight, tensors.head_bias))
-    features = np.random.default_rng(1).normal(size=(2, 768)).astype(np.float32)
+    features = np.random.default_rng(1).normal(size=(2, 14 * 384)).astype(np.float32)
     np.testing.assert_allclose(tensors.logits(features),
                                features[:, :384] @ tensors.head_weight[:, :384].T + tensors.head_bias, rtol=1e-5)
     probe = task(prompts=0)
     assert probe.num_prompts == 0 and not probe.prompt_mask.any()
+
+
+def test_each_head_reads_its_own_columns_and_zero_weights_elsewhere():
+    rng = np.random.default_rng(2)
+    prompts, bias = rng.normal(size=(12, 2, 384)), rng.normal(size=3)
+    features = rng.normal(size=(5, 14 * 384)).astype(np.float32)
+    for head_features, columns in (("pooled", slice(0, 384)), ("pooled+mean", slice(0, 768)),
+                                   ("block_max", slice(768, 14 * 384))):
+        weight = rng.normal(size=(3, columns.stop - columns.start))
+        tensors = CONTRACT.task_tensors(prompts, weight, bias, head_features=head_features)
+        assert CONTRACT.head_columns(head_features) == columns
+        outside = np.delete(tensors.head_weight, np.arange(columns.start, columns.stop), axis=1)
+        assert not outside.any()
+        np.testing.assert_allclose(tensors.logits(features), features[:, columns] @ weight.T + bias, rtol=1e-4)
+    with pytest.raises(BundleError, match="'block_max' features of width 4608"):
+        CONTRACT.task_tensors(prompts, rng.normal(size=(3, 384)), bias, head_features="block_max")
+    with pytest.raises(BundleError, match="unknown head features 'cls'"):
+        CONTRACT.task_tensors(prompts, rng.normal(size=(3, 384)), bias, head_features="cls")
 
 
 @pytest.mark.parametrize("prompts, head, message", [
@@ -134,7 +159,7 @@ def test_profile_shapes_follow_the_contract():
     assert shapes["prompts"] == ((1, 12, 10, 384), (4, 12, 10, 384), (16, 12, 10, 384))
     assert shapes["prompt_mask"] == ((1, 10), (4, 10), (16, 10))
     assert profile.limits() == {"batch": (1, 16)}
-    assert profile.max_shape("features") == (16, 768)
+    assert profile.max_shape("features") == (16, 14 * 384)
     assert ShapeProfile.from_dict(CONTRACT, profile.to_dict()) == profile
 
 

@@ -42,7 +42,8 @@ def test_graph_passes_every_check_and_uses_only_tensorrt_operators(bundle, model
     assert unsupported_operators(model) == []
     assert all(node.domain in ("", "ai.onnx") for node in model.graph.node)
     # One LayerNormalization per norm: 2 per block plus the final norm, none decomposed.
-    assert report.op_counts["LayerNormalization"] == 2 * 2 + 1
+    # two per block, the final norm, and the final norm again on the first block's patches (its maximum)
+    assert report.op_counts["LayerNormalization"] == 2 * 2 + 1 + 1
     assert "Identity" not in report.op_counts and "Where" not in report.op_counts
 
 
@@ -54,7 +55,7 @@ def test_graph_io_is_the_contract_with_a_symbolic_batch(model, contract):
     outputs = {value.name: dims(value) for value in model.graph.output}
     assert list(inputs) == contract.input_names and list(outputs) == contract.output_names
     assert inputs == {"images": ["batch", 3, 32, 32], "prompts": ["batch", 2, 4, 48], "prompt_mask": ["batch", 4]}
-    assert outputs == {"features": ["batch", 96]}
+    assert outputs == {"features": ["batch", 192]}   # (2 + depth 2) x 48
 
 
 def test_nodes_are_named_uniquely_and_fp32_names_are_the_real_nodes(bundle, model):
@@ -65,7 +66,8 @@ def test_nodes_are_named_uniquely_and_fp32_names_are_the_real_nodes(bundle, mode
     expected = [node.name for node in model.graph.node if node.op_type in FP32_SENSITIVE_OPS]
     assert manifest_names == expected
     counts = collections.Counter(node.op_type for node in model.graph.node if node.name in manifest_names)
-    assert counts == {"LayerNormalization": 5, "Softmax": 2, "ReduceMean": 1}   # ReduceMean: the patch mean
+    # ReduceMean: the patch mean; ReduceMax: one maximum per block
+    assert counts == {"LayerNormalization": 6, "Softmax": 2, "ReduceMean": 1, "ReduceMax": 2}
 
 
 @pytest.mark.parametrize("batch", [1, 5])
@@ -82,7 +84,7 @@ def test_batch_is_dynamic_and_per_image_prompts_match_pytorch(bundle, contract, 
     features = runner.infer({"images": images, "prompts": prompts, "prompt_mask": mask})["features"]
     with torch.no_grad():
         reference = bundle_features(tiny_backbone.model, *(torch.from_numpy(a) for a in (images, prompts, mask)))
-    assert features.shape == (batch, 96)
+    assert features.shape == (batch, (2 + 2) * 48)   # pooled, patch mean, one maximum per block
     np.testing.assert_allclose(features, reference.numpy(), atol=1e-4)
 
 
@@ -90,7 +92,7 @@ def test_a_masked_prompt_slot_is_exactly_as_if_the_token_were_not_there(bundle, 
     """Masked slots get zero attention: the graph with two of four slots masked equals PyTorch with two prompts."""
     import torch
 
-    from vpt_engine.prompted_vit import pooled_and_patch_mean, prompted_tokens
+    from vpt_engine.prompted_vit import prompted_features
 
     rng = np.random.default_rng(7)
     images = rng.normal(size=(3, 3, 32, 32)).astype(np.float32)
@@ -103,10 +105,9 @@ def test_a_masked_prompt_slot_is_exactly_as_if_the_token_were_not_there(bundle, 
     feed["prompts"] = np.ascontiguousarray(np.broadcast_to(junk, feed["prompts"].shape))
     features = runner.infer(feed)["features"]
     with torch.no_grad():
-        tokens = prompted_tokens(tiny_backbone.model, torch.from_numpy(images), torch.from_numpy(two))
-        reference = pooled_and_patch_mean(tiny_backbone.model, tokens)
-        no_prompts = pooled_and_patch_mean(tiny_backbone.model, prompted_tokens(
-            tiny_backbone.model, torch.from_numpy(images), torch.zeros(contract.prompt_layers, 0, 48)))
+        reference = prompted_features(tiny_backbone.model, torch.from_numpy(images), torch.from_numpy(two))
+        no_prompts = prompted_features(tiny_backbone.model, torch.from_numpy(images),
+                                       torch.zeros(contract.prompt_layers, 0, 48))
     np.testing.assert_allclose(features, reference.numpy(), atol=1e-4)
     all_masked = contract.feed(images, contract.task_tensors(np.zeros((contract.prompt_layers, 0, 48)),
                                                              np.eye(3, 48), np.zeros(3)))
@@ -127,7 +128,7 @@ def test_parity_catches_a_changed_graph_and_names_the_task(bundle, contract, tin
     loaded = load_task(bundle["packs"]["surface"], backbone=tiny_backbone)
     pack = loaded.pack
     task = ParityTask("surface", loaded.model, pack,
-                      contract.task_tensors(pack.prompts, pack.head_weight, pack.head_bias))
+                      pack.bundle_tensors(contract, "surface"))
     images = collect_parity_images(bundle["images"])
     result = compare_task(task, runner, contract, images)
     assert not result.passed and result.max_logit_diff > 1e-4 and images.real

@@ -13,11 +13,13 @@ from vpt_engine.prompts import PromptConfig
 from conftest import tiny_backbone_config
 
 
-def reference_logits(vit, images, prompts, head):
+def reference_logits(vit, images, prompts, head, head_features="block_max"):
     """Prompted ViT spelled out with plain tensor operations (no timm seams).
 
     Sequence: [prefix tokens, prompts, patches]; prompts carry no position
     embedding; deep prompts overwrite the prompt slice before every block > 0.
+    The head reads the pooled token, or the per-channel maximum of the normed
+    patch tokens after every block (prompt slots left out).
     """
     weight, bias = vit.patch_embed.proj.weight, vit.patch_embed.proj.bias
     patches = F.conv2d(images, weight, bias, stride=weight.shape[-2:]).flatten(2).transpose(1, 2)
@@ -38,11 +40,15 @@ def reference_logits(vit, images, prompts, head):
     sequence = torch.empty(batch, n_prefix + n_prompts + patches.shape[1], dim)
     sequence[:, :n_prefix] = tokens[:, :n_prefix]
     sequence[:, n_prefix + n_prompts:] = tokens[:, n_prefix:]
+    block_maxima = []
     for index, block in enumerate(vit.blocks):
         if index == 0 or layers > 1:
             sequence = sequence.clone()
             sequence[:, n_prefix:n_prefix + n_prompts] = prompts[index if layers > 1 else 0]
         sequence = block(sequence)
+        block_maxima.append(vit.norm(sequence)[:, n_prefix + n_prompts:].max(dim=1).values)
+    if head_features == "block_max":
+        return torch.cat(block_maxima, dim=1) @ head.weight.T + head.bias
     sequence = vit.norm(sequence)
     if vit.global_pool == "avg":
         pooled = sequence[:, n_prefix + n_prompts:].mean(dim=1)
@@ -52,9 +58,10 @@ def reference_logits(vit, images, prompts, head):
     return pooled @ head.weight.T + head.bias
 
 
-def _random_model(backbone, depth: str, num_prompts=4, classes=3, seed=0):
+def _random_model(backbone, depth: str, num_prompts=4, classes=3, seed=0, head_features="block_max"):
     torch.manual_seed(seed)
-    model = PromptedViT(backbone, PromptConfig(num_prompts=num_prompts, depth=depth), classes)
+    model = PromptedViT(backbone, PromptConfig(num_prompts=num_prompts, depth=depth, head_features=head_features),
+                        classes)
     with torch.no_grad():
         model.prompts.normal_(0, 0.5)
         model.head.weight.normal_(0, 0.5)
@@ -69,14 +76,15 @@ BACKBONE_VARIANTS = {
 }
 
 
+@pytest.mark.parametrize("head_features", ["block_max", "pooled"])
 @pytest.mark.parametrize("depth", ["deep", "shallow"])
 @pytest.mark.parametrize("variant", sorted(BACKBONE_VARIANTS))
-def test_prompted_logits_match_reference(variant, depth):
+def test_prompted_logits_match_reference(variant, depth, head_features):
     backbone = load_backbone(tiny_backbone_config(**BACKBONE_VARIANTS[variant]))
-    model = _random_model(backbone, depth)
+    model = _random_model(backbone, depth, head_features=head_features)
     images = torch.randn(3, 3, 32, 32)
     with torch.no_grad():
-        expected = reference_logits(backbone.model, images, model.prompts, model.head)
+        expected = reference_logits(backbone.model, images, model.prompts, model.head, head_features)
         actual = model(images)
     assert torch.allclose(actual, expected, atol=1e-5), (actual - expected).abs().max()
 
@@ -136,3 +144,24 @@ def test_only_prompts_and_head_receive_gradients(tiny_backbone):
     assert model.prompts.grad is not None and model.prompts.grad.abs().sum() > 0
     assert model.head.weight.grad is not None
     assert all(p.grad is None for p in tiny_backbone.model.parameters())
+
+
+def test_block_maxima_leave_prompt_slots_out_and_catch_one_outlying_patch(tiny_backbone):
+    """The features pool patches only: junk in the prompt slots changes nothing; one patch out of sixteen that
+    stands out after the first block moves that block's maximum and nothing else."""
+    from vpt_engine.prompted_vit import features_from_blocks
+
+    vit, dim = tiny_backbone.model, tiny_backbone.embed_dim
+    torch.manual_seed(3)
+    outputs = [torch.randn(2, 1 + 16, dim) for _ in vit.blocks]
+    with_prompts = [torch.cat([x[:, :1], torch.full((2, 3, dim), 1e4), x[:, 1:]], dim=1) for x in outputs]
+    with torch.no_grad():
+        plain = features_from_blocks(vit, outputs, 0)
+        assert plain.shape == (2, (2 + len(vit.blocks)) * dim)
+        assert torch.equal(features_from_blocks(vit, with_prompts, 3), plain)
+        marked = [x.clone() for x in outputs]
+        marked[0][:, 5] += 6.0 * torch.linspace(-1, 1, dim)     # one patch of the first block stands out
+        changed = features_from_blocks(vit, marked, 0) - plain
+    first_max, mean = changed[:, 2 * dim:3 * dim], changed[:, dim:2 * dim]
+    assert first_max.abs().max() > 0.5 and torch.equal(changed[:, 3 * dim:], torch.zeros_like(changed[:, 3 * dim:]))
+    assert mean.abs().max() == 0     # the mean part reads the last block only

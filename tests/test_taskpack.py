@@ -50,12 +50,40 @@ def test_pack_rebuilds_its_random_backbone_from_the_description(tiny_backbone, t
 
 def test_vit_base_deep_10_prompts_pack_is_under_one_megabyte(tmp_path):
     fingerprint = BackboneFingerprint("vit_base_patch16_224", {}, "0" * 64, 768, 12, 1, 196, (16, 16), "token")
-    pack = TaskPackData(prompts=np.zeros((12, 10, 768)), head_weight=np.zeros((10, 768)),
+    head_width = PromptConfig().head_features.width(768, 12)
+    pack = TaskPackData(prompts=np.zeros((12, 10, 768)), head_weight=np.zeros((10, head_width)),
                         head_bias=np.zeros(10), classes=[f"class{i}" for i in range(10)], backbone=fingerprint,
                         prompt_config=PromptConfig().to_dict(), preprocess={"input_size": [3, 224, 224]},
                         training={"history": [{"epoch": e, "train_loss": 0.1} for e in range(100)]})
     path = pack.save(tmp_path / "vitb.vptask")
     assert path.stat().st_size < 1_000_000
+
+
+@pytest.mark.parametrize("head_features, width", [("block_max", 2 * 48), ("pooled", 48), ("pooled+mean", 2 * 48)])
+def test_every_head_kind_round_trips_and_reads_its_recorded_features(tiny_backbone, make_image_folder, tmp_path,
+                                                                     head_features, width):
+    data = load_images(scan_image_folder(make_image_folder({"ok": 3, "dent": 3})), tiny_backbone.preprocess)
+    events = list(train(tiny_backbone, data, PromptConfig(num_prompts=2, head_features=head_features),
+                        TrainConfig(steps=1, batch_size=6)))
+    result = next(e.result for e in events if isinstance(e, ev.Finished))
+    pack = read_task_pack(save_task(result, tiny_backbone, tmp_path / "t.vptask"))
+    assert pack.head_features == head_features and pack.head_weight.shape == (2, width)   # tiny: 2 blocks of 48
+    images = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(load_task(tmp_path / "t.vptask", backbone=tiny_backbone).model(images),
+                           result.model(images))
+
+
+def test_a_pack_from_before_head_features_reads_the_pooled_token_and_a_wrong_width_is_named(tiny_backbone):
+    common = dict(prompts=np.zeros((2, 1, 48)), head_bias=np.zeros(2), classes=["a", "b"],
+                  backbone=tiny_backbone.fingerprint, preprocess={"input_size": [3, 32, 32]})
+    old = TaskPackData(head_weight=np.zeros((2, 48)), prompt_config={"num_prompts": 1, "depth": "deep"}, **common)
+    assert old.head_features == "pooled" and PromptConfig.from_dict(old.prompt_config).head_features.value == "pooled"
+    with pytest.raises(TaskPackError, match="reading 'block_max' features of width 96"):
+        TaskPackData(head_weight=np.zeros((2, 48)), prompt_config={"num_prompts": 1, "head_features": "block_max"},
+                     **common)
+    with pytest.raises(TaskPackError, match="unknown head features 'patch_max'.*newer version"):
+        TaskPackData(head_weight=np.zeros((2, 48)), prompt_config={"head_features": "patch_max"}, **common)
 
 
 def test_pack_for_other_weights_is_refused_saying_what_differs(tiny_backbone, trained, tmp_path):

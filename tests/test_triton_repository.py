@@ -78,7 +78,7 @@ def test_model_configs_follow_the_contract_and_the_dispatch_tables(repository):
         assert '{ name: "images" data_type: TYPE_FP32 dims: [ 3, 32, 32 ] }' in text
         assert '{ name: "prompts" data_type: TYPE_FP32 dims: [ 2, 4, 48 ] }' in text
         assert '{ name: "prompt_mask" data_type: TYPE_FP32 dims: [ 4 ] }' in text
-        assert '{ name: "features" data_type: TYPE_FP32 dims: [ 96 ] }' in text
+        assert '{ name: "features" data_type: TYPE_FP32 dims: [ 192 ] }' in text   # (2 + 2 blocks) x 48
 
 
 def test_tensorrt_script_builds_the_plan_with_the_contract_shapes(repository, tmp_path):

@@ -8,7 +8,9 @@ graph::
     prompts      float32 [batch, prompt_layers, prompt_slots, embed_dim]
     prompt_mask  float32 [batch, prompt_slots]       1: a prompt of the image's task, 0: an unused slot
     ->
-    features     float32 [batch, feature_dim]        [pooled token, mean of the patch tokens]
+    features     float32 [batch, feature_dim]        [pooled token, mean of the patch tokens,
+                                                      per-channel maximum of the patch tokens
+                                                      after each block]   (2 + depth) x embed_dim
 
     logits = features @ head_weight.T + head_bias     (per image, with its task's head, in numpy)
 
@@ -25,6 +27,13 @@ Why this shape:
 * **Heads outside the graph.** A head is a small matrix product; outside, the
   class count is not an engine dimension (no class-count profiles, any number
   of classes per task) and each image can use another task's head.
+* **Every head reads its own columns.** A task's head reads the parts its
+  ``head_features`` names (``HEAD_READS``); the other columns get zero weights,
+  so tasks trained on the pooled token and tasks on the block maxima run in the
+  same engine. The block maxima are there for defects: a mark covering a few
+  patches shows in the maximum over the patches, at the block that sees it best,
+  where the pooled token and the mean wash it out
+  (benchmarks/results/accuracy/pooling_probe.md).
 
 ``batch`` is the only dynamic dimension; every other one is fixed when the
 bundle is exported. The ONNX export, the runtime's input checks, TensorRT
@@ -41,7 +50,13 @@ import numpy as np
 
 from .errors import BundleError, BundleInputError
 
-CONTRACT_VERSION = 2
+CONTRACT_VERSION = 3
+# The feature vector's parts, in order; each is embed_dim wide, "block_max" once per block (depth of them).
+FEATURE_PARTS = ("pooled", "patch_mean", "block_max")
+# Which parts a task's head reads (the pack's prompt configuration names it).
+HEAD_READS = {"pooled": ("pooled",), "pooled+mean": ("pooled", "patch_mean"), "block_max": ("block_max",)}
+HEAD_FEATURES_IF_UNRECORDED = "pooled"   # packs made before heads could read anything else
+_EARLIER_CONTRACTS = {1: "one task per batch, head inside the graph", 2: "features without the block maxima"}
 BATCH = "batch"
 FLOAT32 = "float32"
 # Added to the attention logits of unused prompt slots: exp(-1e4 - max) is exactly 0 in fp32 and fp16,
@@ -66,7 +81,8 @@ INPUTS = (
 )
 OUTPUTS = (
     TensorSpec("features", (BATCH, "feature_dim"),
-               "the backbone's pooled token followed by the mean of its patch tokens"),
+               "the backbone's pooled token, the mean of its patch tokens, then the per-channel maximum of the "
+               "final-normed patch tokens after each block"),
 )
 # Smallest size of each dynamic dimension; the largest is open (TensorRT profiles choose one).
 DYNAMIC_DIMS = {BATCH: 1}
@@ -74,6 +90,16 @@ IMAGE_INPUT = "images"
 FEATURES_OUTPUT = "features"
 
 _NUMPY_DTYPES = {FLOAT32: np.dtype(np.float32)}
+
+
+def head_columns(head_features: str, embed_dim: int, depth: int) -> slice:
+    """The feature columns a head over ``head_features`` reads (its parts are adjacent)."""
+    if head_features not in HEAD_READS:
+        raise BundleError(f"unknown head features {head_features!r}; this version knows {sorted(HEAD_READS)}")
+    width = {"pooled": embed_dim, "patch_mean": embed_dim, "block_max": depth * embed_dim}
+    parts = HEAD_READS[head_features]
+    start = sum(width[part] for part in FEATURE_PARTS[:FEATURE_PARTS.index(parts[0])])
+    return slice(start, start + sum(width[part] for part in parts))
 
 
 @dataclass(frozen=True)
@@ -111,11 +137,12 @@ class BundleContract:
     prompt_layers: int
     prompt_slots: int
     embed_dim: int
+    depth: int                  # blocks of the backbone: one "block_max" part each
     num_patches: int = 0        # recorded for reports (token counts); not part of any tensor shape
     num_prefix_tokens: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("channels", "height", "width", "prompt_layers", "embed_dim"):
+        for name in ("channels", "height", "width", "prompt_layers", "embed_dim", "depth"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise BundleError(f"contract: {name} must be a positive whole number, got {value!r}")
@@ -125,7 +152,10 @@ class BundleContract:
     # -- the tables, resolved ------------------------------------------------
     @property
     def feature_dim(self) -> int:
-        return 2 * self.embed_dim
+        return (2 + self.depth) * self.embed_dim
+
+    def head_columns(self, head_features: str) -> slice:
+        return head_columns(head_features, self.embed_dim, self.depth)
 
     @property
     def inputs(self) -> tuple[TensorSpec, ...]:
@@ -189,11 +219,12 @@ class BundleContract:
 
     # -- tasks and feeds ------------------------------------------------------
     def task_tensors(self, prompts: np.ndarray, head_weight: np.ndarray, head_bias: np.ndarray,
-                     source: str = "task") -> TaskTensors:
+                     source: str = "task", head_features: str = HEAD_FEATURES_IF_UNRECORDED) -> TaskTensors:
         """A task pack's tensors prepared for this bundle, or BundleError saying why they do not fit.
 
         Prompts ``[prompt_layers, P, embed_dim]`` with ``P <= prompt_slots`` (0 for a linear probe);
-        a head over the pooled token only (``embed_dim`` wide) reads zeros for the patch mean.
+        the head reads the columns of ``head_features`` (the pack's prompt configuration says which) and
+        gets zero weights for the other columns.
         """
         prompts = np.asarray(prompts, dtype=np.float32)
         layers, count, dim = _prompt_dims(prompts, source)
@@ -206,16 +237,17 @@ class BundleContract:
                               f"export the bundle again with --prompt-slots {count} (or more)")
         weight = np.asarray(head_weight, dtype=np.float32)
         bias = np.asarray(head_bias, dtype=np.float32)
-        if weight.ndim != 2 or weight.shape[1] not in (self.embed_dim, self.feature_dim) or weight.shape[0] < 2 \
-                or bias.shape != (weight.shape[0],):
-            raise BundleError(f"{source}: head {list(weight.shape)} / {list(bias.shape)} does not fit features of "
-                              f"width {self.embed_dim} or {self.feature_dim} with at least 2 classes")
+        columns = self.head_columns(head_features)
+        width = columns.stop - columns.start
+        if weight.ndim != 2 or weight.shape[1] != width or weight.shape[0] < 2 or bias.shape != (weight.shape[0],):
+            raise BundleError(f"{source}: head {list(weight.shape)} / {list(bias.shape)} does not fit "
+                              f"{head_features!r} features of width {width} with at least 2 classes")
         padded = np.zeros(self.prompt_shape, np.float32)
         padded[:, :count] = prompts
         mask = np.zeros(self.prompt_slots, np.float32)
         mask[:count] = 1.0
         wide = np.zeros((weight.shape[0], self.feature_dim), np.float32)
-        wide[:, :weight.shape[1]] = weight
+        wide[:, columns] = weight
         return TaskTensors(*(_frozen(array) for array in (padded, mask, wide, bias)))
 
     def feed(self, images: np.ndarray, tasks: TaskTensors | Sequence[TaskTensors]) -> dict[str, np.ndarray]:
@@ -279,7 +311,8 @@ class BundleContract:
     # -- serialisation -----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Sizes plus the resolved tensor tables, so a reader without this code sees the whole contract."""
-        document: dict[str, Any] = {"version": CONTRACT_VERSION, **asdict(self), "feature_dim": self.feature_dim}
+        document: dict[str, Any] = {"version": CONTRACT_VERSION, **asdict(self), "feature_dim": self.feature_dim,
+                                    "feature_parts": list(FEATURE_PARTS)}
         document["inputs"] = [self._describe(spec) for spec in INPUTS]
         document["outputs"] = [self._describe(spec) for spec in OUTPUTS]
         document["dynamic_dims"] = {symbol: {"min": low} for symbol, low in DYNAMIC_DIMS.items()}
@@ -296,9 +329,10 @@ class BundleContract:
             raise BundleError(f"the bundle's contract must be a JSON object, got {type(document).__name__}")
         version = document.get("version", 1)
         if version != CONTRACT_VERSION:
+            before = _EARLIER_CONTRACTS.get(version, "unknown to this version")
             raise BundleError(
-                f"the bundle was exported with input contract {version!r} (one task per batch, head inside the "
-                f"graph); this version runs contract {CONTRACT_VERSION} (tasks mixed in a batch). Re-export it "
+                f"the bundle was exported with input contract {version!r} ({before}); this version runs contract "
+                f"{CONTRACT_VERSION} (tasks mixed in a batch, features {' + '.join(FEATURE_PARTS)}). Re-export it "
                 "with 'vpt export' from the same task packs (they are unchanged)")
         try:
             contract = cls(**{f.name: _whole(document[f.name], f.name) for f in fields(cls) if f.name in document})
@@ -312,10 +346,11 @@ class BundleContract:
 
     @classmethod
     def for_backbone(cls, image_shape: Sequence[int], prompt_layers: int, prompt_slots: int, embed_dim: int,
-                     num_patches: int = 0, num_prefix_tokens: int = 0) -> "BundleContract":
+                     num_patches: int = 0, num_prefix_tokens: int = 0, depth: int | None = None) -> "BundleContract":
+        """``depth`` defaults to ``prompt_layers`` (deep prompts: one layer of prompts per block)."""
         channels, height, width = (int(v) for v in image_shape)
         return cls(channels, height, width, int(prompt_layers), int(prompt_slots), int(embed_dim),
-                   int(num_patches), int(num_prefix_tokens))
+                   int(depth if depth is not None else prompt_layers), int(num_patches), int(num_prefix_tokens))
 
     def describe(self) -> str:
         return (f"images [batch, {self.channels}, {self.height}, {self.width}], prompts [batch, "

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import __version__
 from .atomicio import atomic_write_bytes
+from .contract import HEAD_FEATURES_IF_UNRECORDED, HEAD_READS, BundleContract, TaskTensors, head_columns
 from .errors import ConfigError, IncompatibleTaskError, TaskPackError
 from .preprocess import PreprocessSpec
 from .schema import TASK_PACK, check_document
@@ -136,6 +137,20 @@ class TaskPackData:
         return float(value) if isinstance(value, (int, float)) and 0.0 <= value <= 1.0 else 0.0
 
     @property
+    def head_features(self) -> str:
+        """What the head reads (``vpt_core.contract.HEAD_READS``); packs made before the choice read "pooled"."""
+        return str(self.prompt_config.get("head_features", HEAD_FEATURES_IF_UNRECORDED))
+
+    @property
+    def head_width(self) -> int:
+        columns = head_columns(self.head_features, self.backbone.embed_dim, self.backbone.depth)
+        return columns.stop - columns.start
+
+    def bundle_tensors(self, contract: BundleContract, source: str) -> TaskTensors:
+        """This task's tensors prepared for a bundle, or BundleError saying why they do not fit."""
+        return contract.task_tensors(self.prompts, self.head_weight, self.head_bias, source, self.head_features)
+
+    @property
     def preprocess_spec(self) -> PreprocessSpec:
         """The preprocessing this task was trained with; everything that runs the task uses it."""
         return PreprocessSpec.from_dict(self.preprocess)
@@ -148,10 +163,13 @@ class TaskPackData:
             raise TaskPackError(f"{source}: prompt width {dim} does not match embed_dim {self.backbone.embed_dim}")
         if layers not in (1, self.backbone.depth):
             raise TaskPackError(f"{source}: {layers} prompt layers for a {self.backbone.depth}-block backbone")
-        if self.head_weight.shape != (len(self.classes), dim) or self.head_bias.shape != (len(self.classes),):
+        if self.head_features not in HEAD_READS:
+            raise TaskPackError(f"{source}: unknown head features {self.head_features!r}; this version knows "
+                                f"{', '.join(HEAD_READS)} (a pack from a newer version?)")
+        if self.head_weight.shape != (len(self.classes), self.head_width) or self.head_bias.shape != (len(self.classes),):
             raise TaskPackError(
                 f"{source}: head shape {self.head_weight.shape}/{self.head_bias.shape} does not fit "
-                f"{len(self.classes)} classes of width {dim}")
+                f"{len(self.classes)} classes reading {self.head_features!r} features of width {self.head_width}")
         if len(self.classes) < 2 or len(set(self.classes)) != len(self.classes):
             raise TaskPackError(f"{source}: needs at least two distinct class names, got {self.classes}")
         for name, array in (("prompts", self.prompts), ("head.weight", self.head_weight), ("head.bias", self.head_bias)):

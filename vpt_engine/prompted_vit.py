@@ -58,29 +58,37 @@ def _prompt_attention_bias(prompt_mask: torch.Tensor | None, num_prefix: int, nu
     return torch.cat([zeros(batch, num_prefix), slots, zeros(batch, num_patches)], dim=1).view(batch, 1, 1, -1)
 
 
-def prompted_tokens(vit: nn.Module, images: torch.Tensor, prompts: torch.Tensor,
-                    prompt_mask: torch.Tensor | None = None, prompt_dropout: nn.Module | None = None) -> torch.Tensor:
-    """Final-normed tokens with the prompt slots removed again: ``[B, prefix + patches, D]``."""
-    num_prefix, num_prompts = vit.num_prefix_tokens, prompts.shape[-2]
-    x = tc.final_norm(vit, run_prompted_blocks(vit, images, prompts, prompt_mask, prompt_dropout))
-    return torch.cat([x[:, :num_prefix], x[:, num_prefix + num_prompts:]], dim=1)
+def prompted_features(vit: nn.Module, images: torch.Tensor, prompts: torch.Tensor,
+                      prompt_mask: torch.Tensor | None = None, prompt_dropout: nn.Module | None = None) -> torch.Tensor:
+    """The bundle's features (``vpt_core.contract``), ``[B, (2 + depth) * D]``; prompt slots are never pooled."""
+    block_inputs: list[torch.Tensor] = []
+    last = run_prompted_blocks(vit, images, prompts, prompt_mask, prompt_dropout, observe=block_inputs.append)
+    # A block's input is the previous block's output (deep prompts replace only the prompt slots).
+    return features_from_blocks(vit, block_inputs[1:] + [last], prompts.shape[-2])
 
 
-def pooled_and_patch_mean(vit: nn.Module, tokens: torch.Tensor) -> torch.Tensor:
-    """``[B, 2D]``: the backbone's own pooling (CLS, average or attention pool), then the mean patch token."""
-    return torch.cat([tc.pool(vit, tokens), tokens[:, vit.num_prefix_tokens:].mean(dim=1)], dim=1)
+def features_from_blocks(vit: nn.Module, block_outputs: list[torch.Tensor], num_prompts: int) -> torch.Tensor:
+    """From every block's output sequence: the backbone's own pooling (CLS, average or attention pool) of
+    the final-normed tokens, their mean patch token, then per block the per-channel maximum of its
+    final-normed patch tokens. ``num_prompts`` slots after the prefix tokens are left out."""
+    num_prefix = vit.num_prefix_tokens
+    maxima = [tc.final_norm(vit, x[:, num_prefix + num_prompts:]).amax(dim=1) for x in block_outputs[:-1]]
+    tokens = tc.final_norm(vit, block_outputs[-1])
+    tokens = torch.cat([tokens[:, :num_prefix], tokens[:, num_prefix + num_prompts:]], dim=1)
+    patches = tokens[:, num_prefix:]
+    return torch.cat([tc.pool(vit, tokens), patches.mean(dim=1), *maxima, patches.amax(dim=1)], dim=1)
 
 
 def bundle_features(vit: nn.Module, images: torch.Tensor, prompts: torch.Tensor,
                     prompt_mask: torch.Tensor) -> torch.Tensor:
     """What a deploy bundle's graph computes (see ``vpt_core.contract``): per-image prompts, masked slots."""
-    return pooled_and_patch_mean(vit, prompted_tokens(vit, images, prompts, prompt_mask))
+    return prompted_features(vit, images, prompts, prompt_mask)
 
 
-def head_input(vit: nn.Module, tokens: torch.Tensor, head_features: HeadFeatures) -> torch.Tensor:
-    if head_features is HeadFeatures.POOLED:
-        return tc.pool(vit, tokens)
-    return pooled_and_patch_mean(vit, tokens)
+def head_input(vit: nn.Module, features: torch.Tensor, head_features: HeadFeatures) -> torch.Tensor:
+    """The columns of the bundle's ``features`` that a head over ``head_features`` reads."""
+    depth = len(tc.blocks(vit))
+    return features[:, head_features.columns(features.shape[-1] // (2 + depth), depth)]
 
 
 class PromptedViT(nn.Module):
@@ -90,7 +98,7 @@ class PromptedViT(nn.Module):
         self.prompt_config = prompt_config
         layers = prompt_config.prompt_layers(backbone.depth)
         self.prompts = nn.Parameter(torch.zeros(layers, prompt_config.num_prompts, backbone.embed_dim))
-        width = prompt_config.head_features.width(backbone.embed_dim)
+        width = prompt_config.head_features.width(backbone.embed_dim, backbone.depth)
         self.head = nn.Linear(width, num_classes)
         # Fixed standardisation of the features in front of the head (a preconditioner for
         # training, like MAE's affine-free BatchNorm before a linear probe); folded into the
@@ -111,8 +119,8 @@ class PromptedViT(nn.Module):
         return self
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
-        tokens = prompted_tokens(self.backbone, images, self.prompts, prompt_dropout=self.prompt_dropout)
-        return head_input(self.backbone, tokens, self.prompt_config.head_features)
+        features = prompted_features(self.backbone, images, self.prompts, prompt_dropout=self.prompt_dropout)
+        return head_input(self.backbone, features, self.prompt_config.head_features)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.head((self.features(images) - self.feature_shift) / self.feature_scale)

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any, Mapping
 
+from vpt_core.contract import HEAD_FEATURES_IF_UNRECORDED, head_columns
 from vpt_core.errors import ConfigError
 
 
@@ -31,13 +32,23 @@ class PromptInit(str, Enum):
 
 
 class HeadFeatures(str, Enum):
-    """What the linear head reads from the prompted backbone."""
+    """What the linear head reads from the prompted backbone: parts of the bundle's features
+    (``vpt_core.contract.HEAD_READS``), so every head fits every bundle of its backbone."""
 
     POOLED = "pooled"                 # the backbone's own pooling (CLS token for most ViTs)
     POOLED_AND_MEAN = "pooled+mean"   # that, followed by the mean of the patch tokens
+    # The per-channel maximum over the (final-normed) patch tokens after each block: a defect covering a few
+    # patches shows in the maximum, at the depth that sees it best, where the CLS token and the mean wash it
+    # out (benchmarks/results/accuracy/pooling_probe.md).
+    BLOCK_MAX = "block_max"
 
-    def width(self, embed_dim: int) -> int:
-        return embed_dim if self is HeadFeatures.POOLED else 2 * embed_dim
+    def columns(self, embed_dim: int, depth: int) -> slice:
+        """Where this head's input sits in the bundle's features."""
+        return head_columns(self.value, embed_dim, depth)
+
+    def width(self, embed_dim: int, depth: int) -> int:
+        columns = self.columns(embed_dim, depth)
+        return columns.stop - columns.start
 
 
 class HeadInit(str, Enum):
@@ -62,7 +73,7 @@ class PromptConfig:
     depth: PromptDepth = PromptDepth.DEEP
     init: PromptInit = PromptInit.RANDOM          # measured default: see README, Benchmarks
     head_init: HeadInit = HeadInit.NORMAL
-    head_features: HeadFeatures = HeadFeatures.POOLED
+    head_features: HeadFeatures = HeadFeatures.BLOCK_MAX   # measured default: see README, Benchmarks
     dropout: float = 0.0
     # Per-layer cap on tokens held for prototype initialisation (reservoir sampled),
     # so memory stays bounded whatever the number of images.
@@ -104,5 +115,8 @@ class PromptConfig:
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any]) -> "PromptConfig":
+        """A recorded configuration; one from before ``head_features`` existed had a head on the pooled token."""
         known = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in document.items() if k in known})
+        values = {k: v for k, v in document.items() if k in known}
+        values.setdefault("head_features", HEAD_FEATURES_IF_UNRECORDED)
+        return cls(**values)

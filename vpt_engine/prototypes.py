@@ -22,7 +22,7 @@ import torch
 
 from . import _timm_compat as tc
 from .kmeans import kmeans
-from .prompted_vit import head_input
+from .prompted_vit import features_from_blocks, head_input
 from .prompts import HeadFeatures, PromptConfig, PromptInit
 
 WINDOW_POOLINGS = {PromptInit.MEAN_POOL: "mean", PromptInit.MAX_POOL: "max"}
@@ -115,11 +115,13 @@ def run_frozen(vit: torch.nn.Module, images: torch.Tensor, layers: int,
     embedded = tc.embed_patches(vit, images)
     tokens = [tc.flatten_patches(embedded)] if layers > 0 else []
     x = tc.start_sequence(vit, embedded)
+    outputs = []
     for index, block in enumerate(tc.blocks(vit)):
         x = block(x)
+        outputs.append(x)
         if index + 1 < layers:
             tokens.append(x[:, num_prefix:])
-    return tokens, head_input(vit, tc.final_norm(vit, x), head_features)
+    return tokens, head_input(vit, features_from_blocks(vit, outputs, 0), head_features)
 
 
 def initial_prompts(strategy: PromptInit, layer_tokens: list[torch.Tensor], config: PromptConfig,

@@ -84,7 +84,7 @@ class Bundle:
             raise BundleError(f"task {entry['name']!r}: {error}") from error
         pack.check_compatible(self.fingerprint, source=str(path))
         check_preprocessing(pack, self.contract, str(path))
-        tensors = self.contract.task_tensors(pack.prompts, pack.head_weight, pack.head_bias, str(path))
+        tensors = pack.bundle_tensors(self.contract, str(path))
         return BundleTask(name=entry["name"], path=path, pack=pack, entry=entry, tensors=tensors)
 
     # -- what is where -----------------------------------------------------------

@@ -305,7 +305,7 @@ def validate_pack(pack: TaskPackData, change: BundleChange, source: str) -> Task
     check_task_name(pack.name, source)
     pack.check_compatible(BackboneFingerprint.from_dict(change.manifest["backbone"]["fingerprint"]), source=source)
     check_preprocessing(pack, change.contract, source)
-    return change.contract.task_tensors(pack.prompts, pack.head_weight, pack.head_bias, source)
+    return pack.bundle_tensors(change.contract, source)
 
 
 def smoke_test(change: BundleChange, tensors: TaskTensors, source: str, runner=None) -> None:

@@ -24,6 +24,7 @@ class Baseline(str, Enum):
     LINEAR = "linear"            # L2 logistic regression on the frozen pooled token, penalty by cross-validation
     CLASS_MEAN = "class_mean"    # nearest class mean (cosine) on the frozen pooled token
     LINEAR_WIDE = "linear_wide"  # the linear probe on the frozen pooled token and mean patch token
+    LINEAR_MAX = "linear_max"    # the linear probe on the frozen block maxima (the default head's features)
     FULL = "full"                # fine-tune the whole backbone and a head (slow)
 
 

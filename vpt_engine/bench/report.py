@@ -59,6 +59,7 @@ def summarise(cells: Iterable[dict[str, Any]], seeds: Iterable[int] | None = Non
 
 
 BASELINE_LABELS = {"linear": "linear probe", "linear_wide": "linear probe, pooled + mean patch",
+                   "linear_max": "linear probe, block maxima",
                    "class_mean": "nearest class mean", "full": "full fine-tuning"}
 
 

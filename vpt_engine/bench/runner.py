@@ -38,7 +38,7 @@ from .store import CellStore, digest
 Log = Callable[[str], None]
 # What a baseline's frozen features are: the backbone's pooled token, or that and the mean patch token.
 BASELINE_FEATURES = {Baseline.LINEAR: HeadFeatures.POOLED, Baseline.CLASS_MEAN: HeadFeatures.POOLED,
-                     Baseline.LINEAR_WIDE: HeadFeatures.POOLED_AND_MEAN}
+                     Baseline.LINEAR_WIDE: HeadFeatures.POOLED_AND_MEAN, Baseline.LINEAR_MAX: HeadFeatures.BLOCK_MAX}
 
 
 class BenchInterrupted(Exception):
@@ -61,7 +61,7 @@ def data_description(data: LoadedImages) -> dict[str, Any]:
 
 def method_settings(method: Method, config: BenchConfig) -> dict[str, Any]:
     if isinstance(method, BaselineMethod):
-        if method.baseline in (Baseline.LINEAR, Baseline.LINEAR_WIDE):
+        if method.baseline in (Baseline.LINEAR, Baseline.LINEAR_WIDE, Baseline.LINEAR_MAX):
             return {"kind": method.baseline.value, "probe": dataclasses.asdict(LinearProbeConfig()),
                     "features": BASELINE_FEATURES[method.baseline].value}
         if method.baseline is Baseline.FULL:

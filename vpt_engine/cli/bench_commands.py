@@ -22,6 +22,8 @@ def register(commands) -> None:
 
 
 def _register_bench(commands) -> None:
+    from ..prompts import HeadFeatures
+
     parser = commands.add_parser(
         "bench", help="few-shot accuracy grid: prompt initialisations and lengths against baselines",
         description="k images per class for training, all the others for testing; the same split for every "
@@ -40,10 +42,10 @@ def _register_bench(commands) -> None:
                       help="prompt counts, e.g. 0,10,20 (0: no prompts); 'auto' for the automatic choice")
     grid.add_argument("--depth", default="deep", help="deep, shallow or deep,shallow")
     grid.add_argument("--baselines", default="linear,class_mean",
-                      help="linear, class_mean, linear_wide (probe on pooled + mean patch features), full (slow) "
-                           "or none (default linear,class_mean)")
+                      help="linear, class_mean, linear_wide (probe on pooled + mean patch features), linear_max "
+                           "(probe on the block maxima), full (slow) or none (default linear,class_mean)")
     grid.add_argument("--head-init", choices=("probe", "normal", "class_mean"), default=None)
-    grid.add_argument("--head-features", choices=("pooled", "pooled+mean"), default=None)
+    grid.add_argument("--head-features", choices=[choice.value for choice in HeadFeatures], default=None)
     training = parser.add_argument_group("training (the engine's defaults unless given)")
     training.add_argument("--steps", type=int)
     training.add_argument("--batch-size", type=int)

@@ -20,7 +20,7 @@ def register(commands) -> None:
 
 
 def _register_train(commands) -> None:
-    from ..prompts import PromptConfig
+    from ..prompts import HeadFeatures, PromptConfig
     from ..train_config import TrainConfig
 
     prompt_defaults, train_defaults = PromptConfig(), TrainConfig()
@@ -41,9 +41,10 @@ def _register_train(commands) -> None:
                               "auto picks by cross-validation on the training images)")
     prompts.add_argument("--head-init", choices=("probe", "normal", "class_mean"),
                          default=prompt_defaults.head_init.value)
-    prompts.add_argument("--head-features", choices=("pooled", "pooled+mean"),
+    prompts.add_argument("--head-features", choices=[choice.value for choice in HeadFeatures],
                          default=prompt_defaults.head_features.value,
-                         help="what the head reads: the backbone's pooled token, or that and the mean patch token")
+                         help="what the head reads: the maximum over the patch tokens after every block "
+                              "(block_max, default), the backbone's pooled token, or that and the mean patch token")
     prompts.add_argument("--auto-budget", type=float, default=None, metavar="SECONDS",
                          help="time budget for --init auto / --prompts auto")
     training = parser.add_argument_group("training")
@@ -99,7 +100,7 @@ def build_train_settings(args: argparse.Namespace):
     import dataclasses
 
     from vpt_core.errors import ConfigError
-    from ..prompts import PromptConfig
+    from ..prompts import HeadFeatures, PromptConfig
     from ..train_config import TrainConfig
 
     auto_prompts = args.prompts == "auto"
