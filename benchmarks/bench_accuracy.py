@@ -46,6 +46,7 @@ VARIANTS = {
     "no_augment": ({}, {"augment": {"enabled": False}}),
     "batch_32": ({}, {"batch_size": 32}),
     "head_lr_5e-2": ({}, {"head_learning_rate": 5e-2}),
+    "head_lr_1e-3": ({}, {"head_learning_rate": 1e-3}),
     "trained_head": ({}, {"refit_head": False}),
 }
 

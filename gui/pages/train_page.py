@@ -129,7 +129,7 @@ class TrainPage(Retranslating, QWidget):
         self.start_button.setText(self.tr("Start training"))
         self.cancel_button.setText(self.tr("Cancel"))
         self.runs_title.setText(self.tr("Earlier runs (select one to see its curves)"))
-        self.loss_chart.title = self.tr("Mistakes while learning: lower is better")
+        self.loss_chart.title = self.tr("Mistakes: lower is better")
         self.accuracy_chart.title = self.tr("Accuracy: higher is better")
         for chart in (self.loss_chart, self.accuracy_chart):
             chart.x_label = self.tr("step")

@@ -237,7 +237,7 @@ JAPANESE = {
     "Train a task": "タスクの学習",
     "Start training": "学習を開始",
     "Earlier runs (select one to see its curves)": "これまでの学習（選ぶとグラフを表示）",
-    "Mistakes while learning: lower is better": "学習中の誤り: 低いほど良い",
+    "Mistakes: lower is better": "誤り: 低いほど良い",
     "Accuracy: higher is better": "正解率: 高いほど良い",
     "step": "ステップ",
     "training": "学習用",

@@ -1453,6 +1453,10 @@ Trying to reconnect…</source>
       <translation>これまでの学習（選ぶとグラフを表示）</translation>
     </message>
     <message>
+      <source>Mistakes: lower is better</source>
+      <translation>誤り: 低いほど良い</translation>
+    </message>
+    <message>
       <source>Accuracy: higher is better</source>
       <translation>正解率: 高いほど良い</translation>
     </message>
@@ -1479,10 +1483,6 @@ Trying to reconnect…</source>
     <message>
       <source>Training cancelled; nothing was saved.</source>
       <translation>学習を中止しました。何も保存していません。</translation>
-    </message>
-    <message>
-      <source>Mistakes while learning: lower is better</source>
-      <translation>学習中の誤り: 低いほど良い</translation>
     </message>
     <message>
       <source>step</source>
