@@ -10,6 +10,7 @@ of them alike.
 from __future__ import annotations
 
 import json
+import shutil
 import statistics
 import time
 from pathlib import Path
@@ -50,7 +51,9 @@ def ensure_bundle(work: Path) -> Path:
     """The ViT-S bundle in ``work/bundle`` (exported on first use, with parity on synthetic images)."""
     bundle = work / "bundle"
     if (bundle / "manifest.json").is_file():
-        return bundle
+        if _current_contract(bundle):
+            return bundle
+        shutil.rmtree(bundle)     # a scratch bundle of an older contract: this version cannot open it
     from vpt_engine.backbone import load_backbone
 
     from export.bundle_builder import export_bundle
@@ -62,6 +65,13 @@ def ensure_bundle(work: Path) -> Path:
     print(f"exported {bundle} in {time.perf_counter() - started:.1f} s; parity "
           + ", ".join(f"{k} {v['max_logit_diff']:.1e}" for k, v in report.parity.items()))
     return bundle
+
+
+def _current_contract(bundle: Path) -> bool:
+    """False for a bundle this version refuses (an older contract): it is exported again."""
+    from vpt_core.contract import CONTRACT_VERSION
+
+    return json.loads((bundle / "manifest.json").read_text()).get("contract", {}).get("version") == CONTRACT_VERSION
 
 
 def ensure_plain_backbone(work: Path, backbone) -> Path:
