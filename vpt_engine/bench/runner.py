@@ -36,7 +36,7 @@ from .splits import FewShotSplit, few_shot_split, split_images
 from .store import CellStore, digest
 
 Log = Callable[[str], None]
-# What a baseline's frozen features are: the backbone's pooled token, or that and the mean patch token.
+# What a baseline's frozen features are: the pooled token, that and the mean patch token, or the block maxima.
 BASELINE_FEATURES = {Baseline.LINEAR: HeadFeatures.POOLED, Baseline.CLASS_MEAN: HeadFeatures.POOLED,
                      Baseline.LINEAR_WIDE: HeadFeatures.POOLED_AND_MEAN, Baseline.LINEAR_MAX: HeadFeatures.BLOCK_MAX}
 

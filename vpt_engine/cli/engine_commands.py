@@ -100,7 +100,7 @@ def build_train_settings(args: argparse.Namespace):
     import dataclasses
 
     from vpt_core.errors import ConfigError
-    from ..prompts import HeadFeatures, PromptConfig
+    from ..prompts import PromptConfig
     from ..train_config import TrainConfig
 
     auto_prompts = args.prompts == "auto"
