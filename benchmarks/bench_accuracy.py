@@ -41,7 +41,6 @@ VARIANTS = {
     "mean_pool": ({"init": "mean_pool"}, {}),
     "normal_head": ({"head_init": "normal"}, {}),
     "pooled_and_mean": ({"head_features": "pooled+mean"}, {"standardize_features": True}),
-    "block_max": ({"head_features": "block_max"}, {}),
     "lr_5e-3": ({}, {"learning_rate": 5e-3}),
     "no_augment": ({}, {"augment": {"enabled": False}}),
     "batch_32": ({}, {"batch_size": 32}),

@@ -149,19 +149,19 @@ def test_only_prompts_and_head_receive_gradients(tiny_backbone):
 def test_block_maxima_leave_prompt_slots_out_and_catch_one_outlying_patch(tiny_backbone):
     """The features pool patches only: junk in the prompt slots changes nothing; one patch out of sixteen that
     stands out after the first block moves that block's maximum and nothing else."""
-    from vpt_engine.prompted_vit import features_from_blocks
+    from vpt_engine.prompted_vit import feature_parts
 
     vit, dim = tiny_backbone.model, tiny_backbone.embed_dim
     torch.manual_seed(3)
     outputs = [torch.randn(2, 1 + 16, dim) for _ in vit.blocks]
     with_prompts = [torch.cat([x[:, :1], torch.full((2, 3, dim), 1e4), x[:, 1:]], dim=1) for x in outputs]
     with torch.no_grad():
-        plain = features_from_blocks(vit, outputs, 0)
+        plain = feature_parts(vit, outputs, 0)
         assert plain.shape == (2, (2 + len(vit.blocks)) * dim)
-        assert torch.equal(features_from_blocks(vit, with_prompts, 3), plain)
+        assert torch.equal(feature_parts(vit, with_prompts, 3), plain)
         marked = [x.clone() for x in outputs]
         marked[0][:, 5] += 6.0 * torch.linspace(-1, 1, dim)     # one patch of the first block stands out
-        changed = features_from_blocks(vit, marked, 0) - plain
+        changed = feature_parts(vit, marked, 0) - plain
     first_max, mean = changed[:, 2 * dim:3 * dim], changed[:, dim:2 * dim]
     assert first_max.abs().max() > 0.5 and torch.equal(changed[:, 3 * dim:], torch.zeros_like(changed[:, 3 * dim:]))
     assert mean.abs().max() == 0     # the mean part reads the last block only

@@ -102,6 +102,12 @@ def head_columns(head_features: str, embed_dim: int, depth: int) -> slice:
     return slice(start, start + sum(width[part] for part in parts))
 
 
+def head_width(head_features: str, embed_dim: int, depth: int) -> int:
+    """How many numbers a head over ``head_features`` reads."""
+    columns = head_columns(head_features, embed_dim, depth)
+    return columns.stop - columns.start
+
+
 @dataclass(frozen=True)
 class TaskTensors:
     """One task prepared for a bundle: prompts padded to the slots, head widened to the feature width.
@@ -238,7 +244,7 @@ class BundleContract:
         weight = np.asarray(head_weight, dtype=np.float32)
         bias = np.asarray(head_bias, dtype=np.float32)
         columns = self.head_columns(head_features)
-        width = columns.stop - columns.start
+        width = head_width(head_features, self.embed_dim, self.depth)
         if weight.ndim != 2 or weight.shape[1] != width or weight.shape[0] < 2 or bias.shape != (weight.shape[0],):
             raise BundleError(f"{source}: head {list(weight.shape)} / {list(bias.shape)} does not fit "
                               f"{head_features!r} features of width {width} with at least 2 classes")

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import __version__
 from .atomicio import atomic_write_bytes
-from .contract import HEAD_FEATURES_IF_UNRECORDED, HEAD_READS, BundleContract, TaskTensors, head_columns
+from .contract import HEAD_FEATURES_IF_UNRECORDED, HEAD_READS, BundleContract, TaskTensors, head_width
 from .errors import ConfigError, IncompatibleTaskError, TaskPackError
 from .preprocess import PreprocessSpec
 from .schema import TASK_PACK, check_document
@@ -143,8 +143,7 @@ class TaskPackData:
 
     @property
     def head_width(self) -> int:
-        columns = head_columns(self.head_features, self.backbone.embed_dim, self.backbone.depth)
-        return columns.stop - columns.start
+        return head_width(self.head_features, self.backbone.embed_dim, self.backbone.depth)
 
     def bundle_tensors(self, contract: BundleContract, source: str) -> TaskTensors:
         """This task's tensors prepared for a bundle, or BundleError saying why they do not fit."""

@@ -7,7 +7,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from vpt_core.contract import MASKED_PROMPT_BIAS
+from vpt_core.contract import FEATURE_PARTS, HEAD_READS, MASKED_PROMPT_BIAS
 
 from . import _timm_compat as tc
 from .backbone import Backbone, assert_frozen
@@ -58,37 +58,53 @@ def _prompt_attention_bias(prompt_mask: torch.Tensor | None, num_prefix: int, nu
     return torch.cat([zeros(batch, num_prefix), slots, zeros(batch, num_patches)], dim=1).view(batch, 1, 1, -1)
 
 
-def prompted_features(vit: nn.Module, images: torch.Tensor, prompts: torch.Tensor,
-                      prompt_mask: torch.Tensor | None = None, prompt_dropout: nn.Module | None = None) -> torch.Tensor:
-    """The bundle's features (``vpt_core.contract``), ``[B, (2 + depth) * D]``; prompt slots are never pooled."""
+def prompted_block_outputs(vit: nn.Module, images: torch.Tensor, prompts: torch.Tensor,
+                           prompt_mask: torch.Tensor | None = None,
+                           prompt_dropout: nn.Module | None = None) -> list[torch.Tensor]:
+    """Every block's output sequence, prompt slots included (see :func:`run_prompted_blocks`)."""
     block_inputs: list[torch.Tensor] = []
     last = run_prompted_blocks(vit, images, prompts, prompt_mask, prompt_dropout, observe=block_inputs.append)
     # A block's input is the previous block's output (deep prompts replace only the prompt slots).
-    return features_from_blocks(vit, block_inputs[1:] + [last], prompts.shape[-2])
+    return block_inputs[1:] + [last]
 
 
-def features_from_blocks(vit: nn.Module, block_outputs: list[torch.Tensor], num_prompts: int) -> torch.Tensor:
-    """From every block's output sequence: the backbone's own pooling (CLS, average or attention pool) of
-    the final-normed tokens, their mean patch token, then per block the per-channel maximum of its
-    final-normed patch tokens. ``num_prompts`` slots after the prefix tokens are left out."""
-    num_prefix = vit.num_prefix_tokens
-    maxima = [tc.final_norm(vit, x[:, num_prefix + num_prompts:]).amax(dim=1) for x in block_outputs[:-1]]
-    tokens = tc.final_norm(vit, block_outputs[-1])
-    tokens = torch.cat([tokens[:, :num_prefix], tokens[:, num_prefix + num_prompts:]], dim=1)
-    patches = tokens[:, num_prefix:]
-    return torch.cat([tc.pool(vit, tokens), patches.mean(dim=1), *maxima, patches.amax(dim=1)], dim=1)
+def feature_parts(vit: nn.Module, block_outputs: list[torch.Tensor], num_prompts: int,
+                  parts: tuple[str, ...] = FEATURE_PARTS) -> torch.Tensor:
+    """The named parts of the bundle's features (``vpt_core.contract.FEATURE_PARTS``, in that order), from
+    every block's output sequence: the backbone's own pooling (CLS, average or attention pool) of the
+    final-normed tokens, their mean patch token, then per block the per-channel maximum of its final-normed
+    patch tokens. ``num_prompts`` slots after the prefix tokens are left out; parts not asked are not computed."""
+    num_prefix, skip = vit.num_prefix_tokens, vit.num_prefix_tokens + num_prompts
+    normed = tc.final_norm(vit, block_outputs[-1])
+    patches = normed[:, skip:]
+    pieces = []
+    if "pooled" in parts:
+        pieces.append(tc.pool(vit, torch.cat([normed[:, :num_prefix], patches], dim=1)))
+    if "patch_mean" in parts:
+        pieces.append(patches.mean(dim=1))
+    if "block_max" in parts:
+        pieces += [tc.final_norm(vit, x[:, skip:]).amax(dim=1) for x in block_outputs[:-1]]
+        pieces.append(patches.amax(dim=1))
+    return torch.cat(pieces, dim=1)
+
+
+def head_input(vit: nn.Module, block_outputs: list[torch.Tensor], num_prompts: int,
+               head_features: HeadFeatures) -> torch.Tensor:
+    """Only the parts a head over ``head_features`` reads (the same values as its columns of the bundle's features)."""
+    return feature_parts(vit, block_outputs, num_prompts, HEAD_READS[head_features.value])
+
+
+def prompted_features(vit: nn.Module, images: torch.Tensor, prompts: torch.Tensor,
+                      prompt_mask: torch.Tensor | None = None, prompt_dropout: nn.Module | None = None) -> torch.Tensor:
+    """The bundle's features (``vpt_core.contract``), ``[B, (2 + depth) * D]``; prompt slots are never pooled."""
+    return feature_parts(vit, prompted_block_outputs(vit, images, prompts, prompt_mask, prompt_dropout),
+                         prompts.shape[-2])
 
 
 def bundle_features(vit: nn.Module, images: torch.Tensor, prompts: torch.Tensor,
                     prompt_mask: torch.Tensor) -> torch.Tensor:
     """What a deploy bundle's graph computes (see ``vpt_core.contract``): per-image prompts, masked slots."""
     return prompted_features(vit, images, prompts, prompt_mask)
-
-
-def head_input(vit: nn.Module, features: torch.Tensor, head_features: HeadFeatures) -> torch.Tensor:
-    """The columns of the bundle's ``features`` that a head over ``head_features`` reads."""
-    depth = len(tc.blocks(vit))
-    return features[:, head_features.columns(features.shape[-1] // (2 + depth), depth)]
 
 
 class PromptedViT(nn.Module):
@@ -119,8 +135,8 @@ class PromptedViT(nn.Module):
         return self
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
-        features = prompted_features(self.backbone, images, self.prompts, prompt_dropout=self.prompt_dropout)
-        return head_input(self.backbone, features, self.prompt_config.head_features)
+        outputs = prompted_block_outputs(self.backbone, images, self.prompts, prompt_dropout=self.prompt_dropout)
+        return head_input(self.backbone, outputs, self.prompts.shape[-2], self.prompt_config.head_features)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.head((self.features(images) - self.feature_shift) / self.feature_scale)

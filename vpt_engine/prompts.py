@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any, Mapping
 
-from vpt_core.contract import HEAD_FEATURES_IF_UNRECORDED, head_columns
+from vpt_core.contract import HEAD_FEATURES_IF_UNRECORDED, head_width
 from vpt_core.errors import ConfigError
 
 
@@ -42,13 +42,8 @@ class HeadFeatures(str, Enum):
     # out (benchmarks/results/accuracy/pooling_probe.md).
     BLOCK_MAX = "block_max"
 
-    def columns(self, embed_dim: int, depth: int) -> slice:
-        """Where this head's input sits in the bundle's features."""
-        return head_columns(self.value, embed_dim, depth)
-
     def width(self, embed_dim: int, depth: int) -> int:
-        columns = self.columns(embed_dim, depth)
-        return columns.stop - columns.start
+        return head_width(self.value, embed_dim, depth)
 
 
 class HeadInit(str, Enum):

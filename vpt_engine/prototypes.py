@@ -22,7 +22,7 @@ import torch
 
 from . import _timm_compat as tc
 from .kmeans import kmeans
-from .prompted_vit import features_from_blocks, head_input
+from .prompted_vit import head_input
 from .prompts import HeadFeatures, PromptConfig, PromptInit
 
 WINDOW_POOLINGS = {PromptInit.MEAN_POOL: "mean", PromptInit.MAX_POOL: "max"}
@@ -121,7 +121,7 @@ def run_frozen(vit: torch.nn.Module, images: torch.Tensor, layers: int,
         outputs.append(x)
         if index + 1 < layers:
             tokens.append(x[:, num_prefix:])
-    return tokens, head_input(vit, features_from_blocks(vit, outputs, 0), head_features)
+    return tokens, head_input(vit, outputs, 0, head_features)
 
 
 def initial_prompts(strategy: PromptInit, layer_tokens: list[torch.Tensor], config: PromptConfig,
