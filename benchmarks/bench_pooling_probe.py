@@ -73,7 +73,7 @@ def pooled_tokens(backbone, data, batch_size: int = 64) -> np.ndarray:
 
 
 class ModeView:
-    """Features of one set, shaped for one mode; behaves like the [N, F] array ``probe_scores`` indexes."""
+    """Features of one set, shaped for one mode: what ``probe_scores`` takes in place of an [N, F] array."""
 
     def __init__(self, views: np.ndarray, mode: str):
         self.views, self.mode = views, mode      # [N, views, F]
