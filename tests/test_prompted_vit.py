@@ -165,3 +165,18 @@ def test_block_maxima_leave_prompt_slots_out_and_catch_one_outlying_patch(tiny_b
     first_max, mean = changed[:, 2 * dim:3 * dim], changed[:, dim:2 * dim]
     assert first_max.abs().max() > 0.5 and torch.equal(changed[:, 3 * dim:], torch.zeros_like(changed[:, 3 * dim:]))
     assert mean.abs().max() == 0     # the mean part reads the last block only
+
+
+def test_a_head_computes_exactly_its_columns_of_the_bundle_features(tiny_backbone):
+    from vpt_core.contract import head_columns
+    from vpt_engine.prompted_vit import feature_parts, head_input
+    from vpt_engine.prompts import HeadFeatures
+
+    vit, dim, depth = tiny_backbone.model, tiny_backbone.embed_dim, tiny_backbone.depth
+    torch.manual_seed(4)
+    outputs = [torch.randn(2, 1 + 2 + 16, dim) for _ in vit.blocks]
+    with torch.no_grad():
+        everything = feature_parts(vit, outputs, 2)
+        for kind in HeadFeatures:
+            own = head_input(vit, outputs, 2, kind)
+            assert torch.equal(own, everything[:, head_columns(kind.value, dim, depth)]), kind
